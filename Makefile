@@ -1,0 +1,86 @@
+# AgentDesk: two commands. `make run` sets up and serves the portal with demo data;
+# `make test` sets up and runs every check. Both work on a fresh clone.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV    ?= .venv
+PY      := $(VENV)/bin/python
+HOST    ?= 127.0.0.1
+PORT    ?= 8000
+DEPS_ID := $(shell cat requirements.txt | sha1sum | cut -c1-12)
+DEV_ID  := $(shell cat requirements.txt requirements-dev.txt | sha1sum | cut -c1-12)
+
+.PHONY: help run test lint typecheck pytest setup setup-dev browser-deps seed bench lock clean
+
+help:
+	@echo "make run    set up (virtualenv, pinned deps, SQLite, demo data) and serve http://$(HOST):$(PORT)"
+	@echo "make test   set up and run ruff, mypy and pytest (what .ci/run calls)"
+	@echo "make bench  print the benchmark figures"
+
+$(PY):
+	@PYBIN=$$(.ci/find-python) && echo "Creating $(VENV) with $$PYBIN" && "$$PYBIN" -m venv $(VENV)
+	@$(PY) -m pip install --quiet --upgrade "pip>=24"
+
+$(VENV)/.deps-$(DEPS_ID): requirements.txt | $(PY)
+	$(PY) -m pip install --quiet --require-virtualenv -r requirements.txt
+	@$(PY) -c 'import django, sys; assert django.VERSION[0] >= 6, "Django 6 is required, got " + django.get_version()'
+	@rm -f $(VENV)/.deps-* && touch $@
+
+$(VENV)/.dev-$(DEV_ID): requirements.txt requirements-dev.txt | $(PY)
+	$(PY) -m pip install --quiet --require-virtualenv -r requirements-dev.txt
+	@$(PY) -c 'import django, sys; assert django.VERSION[0] >= 6, "Django 6 is required, got " + django.get_version()'
+	@rm -f $(VENV)/.dev-* && touch $@
+
+setup: $(VENV)/.deps-$(DEPS_ID)
+setup-dev: $(VENV)/.dev-$(DEV_ID)
+
+run: setup
+	@mkdir -p var
+	$(PY) manage.py migrate --noinput -v 0
+	$(PY) manage.py collectstatic --noinput -v 0
+	$(PY) manage.py seed_demo
+	@echo ""
+	@echo "  AgentDesk is running at http://$(HOST):$(PORT)/  (Ctrl-C to stop)"
+	@echo ""
+	$(VENV)/bin/daphne -b $(HOST) -p $(PORT) config.asgi:application
+
+# Debian's chromium drives the browser tests through Playwright (no browser download).
+browser-deps:
+	@if ! command -v chromium >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "Installing Debian chromium for the browser tests"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	      || echo "warning: could not install chromium; browser tests will be skipped with a reason"; \
+	  else echo "warning: chromium missing and cannot be installed here; browser tests will be skipped"; fi; \
+	fi
+
+lint: setup-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: setup-dev
+	$(VENV)/bin/mypy
+
+pytest: setup-dev browser-deps
+	@mkdir -p var
+	@$(VENV)/bin/pytest; rc=$$?; \
+	  if [ $$rc -eq 5 ]; then echo "error: pytest collected no tests" >&2; exit 1; fi; exit $$rc
+
+test: lint typecheck pytest
+
+seed: setup
+	$(PY) manage.py migrate --noinput -v 0
+	$(PY) manage.py seed_demo
+
+bench: setup-dev
+	$(PY) manage.py bench
+
+# Re-resolve the pins from the direct dependencies in pyproject.toml.
+lock:
+	rm -rf .venv-lock && $$(.ci/find-python) -m venv .venv-lock
+	.venv-lock/bin/pip install --quiet .
+	.venv-lock/bin/pip freeze --exclude-editable | grep -v '^agentdesk' > requirements.txt.new
+	rm -rf .venv-lock && echo "wrote requirements.txt.new; review and move into place"
+
+clean:
+	rm -rf $(VENV) staticfiles .mypy_cache .ruff_cache .pytest_cache

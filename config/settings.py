@@ -1,0 +1,201 @@
+"""AgentDesk settings. Every value that varies between deployments comes from the environment,
+read here and nowhere else (see README "Configuration")."""
+
+from __future__ import annotations
+
+import os
+from decimal import Decimal
+from pathlib import Path
+
+import dj_database_url
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def env_str(name: str, default: str = "") -> str:
+    return os.environ.get(name, default).strip()
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    return int(raw) if raw else default
+
+
+def env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name, "").strip()
+    return float(raw) if raw else default
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+DEBUG = env_bool("DJANGO_DEBUG", False)
+# The embedded default runs on a developer's machine; production must set its own key
+# (settings_production refuses to start without one).
+SECRET_KEY = env_str("DJANGO_SECRET_KEY") or "agentdesk-insecure-dev-key-change-me-in-production"
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
+CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "channels",
+    "django_htmx",
+    "tools_app",
+    "tasks",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+ASGI_APPLICATION = "config.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "tasks.context_processors.agentdesk",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------------------------
+# Embedded default: SQLite in var/. Scale-out: DATABASE_URL=postgres://... (psycopg 3).
+DATABASE_URL = env_str("DATABASE_URL")
+if not DATABASE_URL:
+    (BASE_DIR / "var").mkdir(exist_ok=True)
+    DATABASE_URL = f"sqlite:///{BASE_DIR / 'var' / 'agentdesk.sqlite3'}"
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL)}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL lets the portal read while the in-process worker writes; IMMEDIATE transactions
+    # take the write lock up front instead of failing on upgrade ("database is locked").
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 20,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+else:
+    # Under ASGI each request may run in a different thread: persistent connections are only
+    # safe with health checks, and 0 (close per request) is the safe default.
+    DATABASES["default"]["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", 0)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Channels -------------------------------------------------------------------------------
+REDIS_URL = env_str("REDIS_URL")
+if REDIS_URL:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL], "capacity": 1500, "expiry": 60},
+        }
+    }
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+# --- Auth -----------------------------------------------------------------------------------
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "tasks:backlog"
+LOGOUT_REDIRECT_URL = "login"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env_str("TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {
+        "httpx": {"level": "WARNING"},
+        "openai": {"level": "WARNING"},
+        "openai.agents": {"level": "WARNING"},
+        "daphne": {"level": "WARNING"},
+    },
+}
+
+# --- Agent runtime --------------------------------------------------------------------------
+OPENAI_API_KEY = env_str("OPENAI_API_KEY")
+OPENAI_BASE_URL = env_str("OPENAI_BASE_URL")
+# "responses" (default) or "chat_completions" for OpenAI-compatible servers without Responses.
+OPENAI_API = env_str("AGENTDESK_OPENAI_API", "responses")
+TASK_MODEL = env_str("AGENTDESK_TASK_MODEL", "gpt-5-mini")
+CHAT_MODEL = env_str("AGENTDESK_CHAT_MODEL", "gpt-5-mini")
+OFFLINE_MODEL_NAME = "agentdesk-offline"
+# Seconds the offline model waits per turn so a person can watch the run live.
+OFFLINE_MODEL_DELAY = env_float("AGENTDESK_OFFLINE_DELAY", 0.6)
+AGENT_MAX_TURNS = env_int("AGENTDESK_MAX_TURNS", 40)
+MODEL_MAX_RETRIES = env_int("AGENTDESK_MODEL_MAX_RETRIES", 3)
+TOOL_TIMEOUT_SECONDS = env_float("AGENTDESK_TOOL_TIMEOUT", 15.0)
+WORKER_CHANNEL = env_str("AGENTDESK_WORKER_CHANNEL", "agentdesk-tasks")
+WORKER_CONCURRENCY = env_int("AGENTDESK_WORKER_CONCURRENCY", 50)
+# With no REDIS_URL the in-memory layer cannot reach other processes: run the worker inside
+# the web process.
+EMBEDDED_WORKER = env_bool("AGENTDESK_EMBEDDED_WORKER", not REDIS_URL)
+TASK_LEASE_SECONDS = env_int("AGENTDESK_LEASE_SECONDS", 30)
+TASK_MAX_ATTEMPTS = env_int("AGENTDESK_MAX_ATTEMPTS", 3)
+APPROVAL_EXPIRY_HOURS = env_int("AGENTDESK_APPROVAL_EXPIRY_HOURS", 72)
+
+# USD per 1M tokens (input, output). Unknown models cost 0 and are flagged in the UI.
+MODEL_PRICES: dict[str, tuple[Decimal, Decimal]] = {
+    "agentdesk-offline": (Decimal("0"), Decimal("0")),
+    "gpt-5": (Decimal("1.25"), Decimal("10.00")),
+    "gpt-5-mini": (Decimal("0.25"), Decimal("2.00")),
+    "gpt-5-nano": (Decimal("0.05"), Decimal("0.40")),
+    "gpt-4.1": (Decimal("2.00"), Decimal("8.00")),
+    "gpt-4.1-mini": (Decimal("0.40"), Decimal("1.60")),
+    "gpt-4o-mini": (Decimal("0.15"), Decimal("0.60")),
+}
+
+# --- API ------------------------------------------------------------------------------------
+API_PAGE_SIZE_MAX = 200

@@ -1,0 +1,45 @@
+"""Knowledge-base writes: agents and staff write internal documents."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils.text import slugify
+
+from tools_app.errors import ApplicationError
+from tools_app.models import Article
+
+DOCUMENT_TITLE_REQUIRED = "A document needs a title."
+DOCUMENT_BODY_REQUIRED = "A document needs a body."
+DOCUMENT_TOO_LONG = "A document body is limited to 20,000 characters."
+DOCUMENT_NOT_EDITABLE = "Only internal documents can be written; runbooks and policies are not."
+
+
+@transaction.atomic
+def document_write(
+    *, title: str, body: str, category: str = "", task_id: int | None = None
+) -> Article:
+    """Creates an internal document, or a new version of the document with the same title."""
+    title, body = title.strip(), body.strip()
+    if not title:
+        raise ApplicationError(DOCUMENT_TITLE_REQUIRED, {"field": "title"})
+    if not body:
+        raise ApplicationError(DOCUMENT_BODY_REQUIRED, {"field": "body"})
+    if len(body) > 20_000:
+        raise ApplicationError(DOCUMENT_TOO_LONG, {"field": "body"})
+    slug = slugify(title)[:110] or "document"
+    existing = Article.objects.select_for_update().filter(slug=slug).first()
+    if existing is not None:
+        if existing.kind != Article.Kind.DOCUMENT:
+            raise ApplicationError(DOCUMENT_NOT_EDITABLE, {"field": "title"})
+        existing.body, existing.version = body, existing.version + 1
+        existing.category = category or existing.category
+        existing.save(update_fields=["body", "version", "category", "updated_at"])
+        return existing
+    return Article.objects.create(
+        kind=Article.Kind.DOCUMENT,
+        slug=slug,
+        title=title[:200],
+        body=body,
+        category=category[:40],
+        created_by_task_id=task_id,
+    )
