@@ -2,10 +2,23 @@ from __future__ import annotations
 
 from django.urls import path
 
-from tasks import views
+from tasks.views import portal, task_actions
 
 app_name = "tasks"
 
 urlpatterns = [
-    path("", views.backlog, name="backlog"),
+    # Portal (tickets)
+    path("", portal.backlog, name="backlog"),
+    path("tickets/<int:number>/", portal.ticket_detail, name="ticket_detail"),
+    path("tickets/<int:number>/reply/", portal.ticket_reply, name="ticket_reply"),
+    path("tickets/<int:number>/note/", portal.ticket_note, name="ticket_note"),
+    path("tickets/<int:number>/status/", portal.ticket_status, name="ticket_status"),
+    path("tickets/<int:number>/assign/", portal.ticket_assign, name="ticket_assign"),
+    # Agent tasks
+    path("tickets/<int:number>/investigate/", task_actions.task_start, name="task_start"),
+    path("tasks/bulk-start/", task_actions.task_bulk_start, name="task_bulk_start"),
+    path("tasks/<int:task_id>/", task_actions.task_detail, name="task_detail"),
+    path("tasks/<int:task_id>/cancel/", task_actions.task_cancel, name="task_cancel"),
+    path("tasks/<int:task_id>/retry/", task_actions.task_retry, name="task_retry"),
+    path("tasks/<int:task_id>/follow-up/", task_actions.task_follow_up, name="task_follow_up"),
 ]

@@ -1,0 +1,7 @@
+"""Ticket endpoints (built by the API work)."""
+
+from __future__ import annotations
+
+from ninja import Router
+
+router = Router(tags=["tickets"])

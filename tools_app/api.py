@@ -1,0 +1,7 @@
+"""Customer and order endpoints, read-only (built by the API work)."""
+
+from __future__ import annotations
+
+from ninja import Router
+
+router = Router(tags=["customers"])
