@@ -15,13 +15,18 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from tasks.routing import channel_routes, websocket_urlpatterns  # noqa: E402
+from tasks.runtime.embedded import BackgroundServicesMiddleware  # noqa: E402
 
-application = ProtocolTypeRouter(
-    {
-        "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
-        ),
-        "channel": channel_routes(),
-    }
+# The wrapper starts the embedded agent worker (or, scaled out, the re-waking of queued tasks)
+# on the process's first connection: daphne does not implement the ASGI lifespan protocol.
+application = BackgroundServicesMiddleware(
+    ProtocolTypeRouter(
+        {
+            "http": django_asgi_app,
+            "websocket": AllowedHostsOriginValidator(
+                AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+            ),
+            "channel": channel_routes(),
+        }
+    )
 )

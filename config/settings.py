@@ -59,6 +59,8 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "channels",
     "django_htmx",
+    # Serves the API docs' Swagger UI from static files, not a CDN (machines may be offline).
+    "ninja",
     "tools_app",
     "tasks",
 ]
@@ -158,6 +160,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
         "httpx": {"level": "WARNING"},
+        "httpx2": {"level": "WARNING"},
         "openai": {"level": "WARNING"},
         "openai.agents": {"level": "WARNING"},
         "daphne": {"level": "WARNING"},
@@ -176,6 +179,8 @@ OFFLINE_MODEL_NAME = "agentdesk-offline"
 OFFLINE_MODEL_DELAY = env_float("AGENTDESK_OFFLINE_DELAY", 0.6)
 AGENT_MAX_TURNS = env_int("AGENTDESK_MAX_TURNS", 40)
 MODEL_MAX_RETRIES = env_int("AGENTDESK_MODEL_MAX_RETRIES", 3)
+# Seconds one model request may take (streamed: between chunks) before it counts as failed.
+MODEL_TIMEOUT_SECONDS = env_float("AGENTDESK_MODEL_TIMEOUT", 120.0)
 TOOL_TIMEOUT_SECONDS = env_float("AGENTDESK_TOOL_TIMEOUT", 15.0)
 WORKER_CHANNEL = env_str("AGENTDESK_WORKER_CHANNEL", "agentdesk-tasks")
 WORKER_CONCURRENCY = env_int("AGENTDESK_WORKER_CONCURRENCY", 50)

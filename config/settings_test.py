@@ -10,3 +10,6 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 WHITENOISE_AUTOREFRESH = True
+# Serve static files straight from the app directories (browser tests run daphne on these
+# settings without a collectstatic step).
+WHITENOISE_USE_FINDERS = True

@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractUser
 from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 
-from tasks.models import Ticket, TicketMessage
+from tasks.models import Task, Ticket, TicketChange, TicketMessage
 from tools_app.errors import ApplicationError
 
 TICKET_NOT_FOUND = "No ticket with that number."
@@ -43,7 +43,8 @@ def _search(qs: QuerySet[Ticket], q: str) -> QuerySet[Ticket]:
             | Q(requester_email__icontains=word)
             | Q(customer__name__icontains=word)
         )
-        if word.lstrip("#").isdigit():
+        # isdecimal, not isdigit: "²" is a digit that int() refuses.
+        if word.lstrip("#").isdecimal():
             condition |= Q(number=int(word.lstrip("#")))
         qs = qs.filter(condition)
     return qs
@@ -61,7 +62,7 @@ def ticket_list(*, filters: TicketFilters) -> QuerySet[Ticket]:
         qs = qs.filter(priority=filters.priority)
     if filters.assignee == "none":
         qs = qs.filter(assignee__isnull=True)
-    elif filters.assignee.isdigit():
+    elif filters.assignee.isdecimal():
         qs = qs.filter(assignee_id=int(filters.assignee))
     if filters.customer_id is not None:
         qs = qs.filter(customer_id=filters.customer_id)
@@ -111,3 +112,18 @@ def ticket_thread(*, ticket_id: int, include_internal: bool = True) -> QuerySet[
 def staff_users() -> QuerySet[AbstractUser]:
     User = get_user_model()
     return User.objects.filter(is_staff=True, is_active=True).order_by("username")
+
+
+def ticket_change_list(*, ticket_id: int) -> QuerySet[TicketChange]:
+    """The ticket's status and assignee history, oldest first."""
+    return (
+        TicketChange.objects.filter(ticket_id=ticket_id)
+        .select_related("actor")
+        .order_by("created_at", "id")
+    )
+
+
+def ticket_recent_tasks(*, ticket_id: int, limit: int = 5) -> list[Task]:
+    """The ticket's newest agent tasks with their to-dos (two queries whatever the count)."""
+    qs = Task.objects.filter(ticket_id=ticket_id).prefetch_related("todos").order_by("-created_at")
+    return list(qs[:limit])

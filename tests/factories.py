@@ -10,8 +10,8 @@ from typing import Any
 from django.contrib.auth.models import Group, Permission, User
 from django.utils import timezone
 
-from tasks.models import Ticket, TicketMessage
-from tools_app.models import Article, Customer, Order
+from tasks.models import ApiToken, ApprovalRequest, Task, TaskEvent, Ticket, TicketMessage, Todo
+from tools_app.models import Article, Customer, Order, Refund
 
 _seq = itertools.count(1)
 
@@ -93,3 +93,69 @@ def make_refund_policy(**rules: Any) -> Article:
         body="Refunds within 30 days, up to $200 without a manager.",
         rules={**base, **rules},
     )
+
+
+# --- API tokens, agent work and approvals (appended by the API/admin work) ----------------
+
+
+def make_api_token(*, user: User | None = None, name: str = "test") -> tuple[ApiToken, str]:
+    """A token and its raw key for ``user`` (a new staff user by default)."""
+    from tasks.services.api_tokens import api_token_create
+
+    return api_token_create(user=user or make_user(), name=name)
+
+
+def make_task(*, ticket: Ticket | None = None, **kw: Any) -> Task:
+    n = next(_seq)
+    defaults: dict[str, Any] = {
+        "title": f"Investigate ticket {n}",
+        "input": "Please look into this.",
+        "model": "agentdesk-offline",
+        "status": Task.Status.COMPLETED,
+    }
+    return Task.objects.create(ticket=ticket, **{**defaults, **kw})
+
+
+def make_todo(*, task: Task | None = None, **kw: Any) -> Todo:
+    task = task or make_task()
+    position = kw.pop("position", task.todos.count() + 1)
+    defaults: dict[str, Any] = {"text": f"Step {position}", "status": Todo.Status.PENDING}
+    return Todo.objects.create(task=task, position=position, **{**defaults, **kw})
+
+
+def make_task_event(*, task: Task | None = None, **kw: Any) -> TaskEvent:
+    task = task or make_task()
+    seq = kw.pop("seq", task.events.count() + 1)
+    defaults: dict[str, Any] = {"type": "task.created", "data": {"title": task.title}}
+    return TaskEvent.objects.create(task=task, seq=seq, **{**defaults, **kw})
+
+
+def make_approval(
+    *, task: Task | None = None, order: Order | None = None, **kw: Any
+) -> ApprovalRequest:
+    """A refund approval request for ``order`` (one is made for the task's customer)."""
+    task = task or make_task(status=Task.Status.AWAITING_APPROVAL)
+    if order is None:
+        customer = task.ticket.customer if task.ticket and task.ticket.customer else None
+        order = make_order(customer=customer)
+    n = next(_seq)
+    defaults: dict[str, Any] = {
+        "tool_name": "issue_refund",
+        "call_id": f"call_{n}",
+        "arguments": {"order_number": order.number, "amount": "20.00", "reason": "Duplicate"},
+        "summary": f"Refund 20.00 USD on {order.number}",
+        "reason": "The customer was charged twice.",
+    }
+    return ApprovalRequest.objects.create(task=task, **{**defaults, **kw})
+
+
+def make_refund(*, order: Order | None = None, **kw: Any) -> Refund:
+    order = order or make_order()
+    n = next(_seq)
+    defaults: dict[str, Any] = {
+        "amount": Decimal("10.00"),
+        "reason": "Damaged on arrival",
+        "idempotency_key": f"refund-{n}",
+        "executed_at": timezone.now(),
+    }
+    return Refund.objects.create(order=order, **{**defaults, **kw})

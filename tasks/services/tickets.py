@@ -23,6 +23,7 @@ CATEGORY_INVALID = "Unknown ticket category."
 PRIORITY_INVALID = "Unknown ticket priority."
 
 MAX_MESSAGE_LENGTH = 10_000
+TICKET_NUMBER_ATTEMPTS = 5
 
 
 def _clean_body(body: str) -> str:
@@ -60,17 +61,28 @@ def ticket_create(
     if priority not in Ticket.Priority.values:
         raise ApplicationError(PRIORITY_INVALID, {"field": "priority", "value": priority})
     created_at = created_at or timezone.now()
-    number = (Ticket.objects.select_for_update().aggregate(n=Max("number"))["n"] or 1000) + 1
-    ticket = Ticket.objects.create(
-        number=number,
-        customer=customer,
-        requester_email=(requester_email.strip() or (customer.email if customer else "")),
-        subject=subject[:300],
-        body=body,
-        category=category,
-        priority=priority,
-        created_at=created_at,
-    )
+    # An aggregate takes no row lock, so two concurrent creates can pick the same number; the
+    # unique constraint catches it and the loser retries with the next number.
+    for attempt in range(TICKET_NUMBER_ATTEMPTS):
+        number = (Ticket.objects.aggregate(n=Max("number"))["n"] or 1000) + 1
+        try:
+            with transaction.atomic():
+                ticket = Ticket.objects.create(
+                    number=number,
+                    customer=customer,
+                    requester_email=(
+                        requester_email.strip() or (customer.email if customer else "")
+                    ),
+                    subject=subject[:300],
+                    body=body,
+                    category=category,
+                    priority=priority,
+                    created_at=created_at,
+                )
+            break
+        except IntegrityError:
+            if attempt == TICKET_NUMBER_ATTEMPTS - 1:
+                raise
     TicketMessage.objects.create(
         ticket=ticket,
         author_kind=TicketMessage.AuthorKind.CUSTOMER,

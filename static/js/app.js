@@ -1,0 +1,80 @@
+// AgentDesk portal: the few behaviours plain HTML and htmx do not cover.
+// Delegated listeners, so content swapped in by htmx works without re-binding.
+(function () {
+  "use strict";
+
+  function rowBoxes(scope) {
+    return Array.from(scope.querySelectorAll('input[name="numbers"][form="bulk-form"]'));
+  }
+
+  // Backlog: "n selected" next to the bulk button, which stays disabled until something is picked.
+  function syncSelection() {
+    var results = document.getElementById("backlog-results");
+    if (!results) return;
+    var boxes = rowBoxes(results);
+    var picked = boxes.filter(function (box) { return box.checked; }).length;
+    var all = results.querySelector("[data-select-all]");
+    if (all) {
+      all.checked = boxes.length > 0 && picked === boxes.length;
+      all.indeterminate = picked > 0 && picked < boxes.length;
+    }
+    var label = results.querySelector("[data-selected-count]");
+    if (label) label.textContent = picked ? picked + " selected" : "";
+    var submit = results.querySelector("[data-bulk-submit]");
+    if (submit) submit.disabled = picked === 0;
+  }
+
+  document.addEventListener("change", function (event) {
+    var target = event.target;
+    if (target.matches && target.matches("[data-select-all]")) {
+      var results = document.getElementById("backlog-results");
+      rowBoxes(results).forEach(function (box) { box.checked = target.checked; });
+    }
+    if (target.matches && (target.matches("[data-select-all]") || target.matches('input[name="numbers"]'))) {
+      syncSelection();
+    }
+  });
+  document.addEventListener("DOMContentLoaded", syncSelection);
+  document.addEventListener("htmx:afterSettle", syncSelection);
+
+  // One toast for confirmations (filled out of band by htmx answers) and request errors.
+  var toastTimer = null;
+  function hideToastLater() {
+    clearTimeout(toastTimer);
+    toastTimer = setTimeout(function () {
+      var toast = document.getElementById("toast");
+      if (toast) toast.hidden = true;
+    }, 5000);
+  }
+  function showError(message) {
+    var toast = document.getElementById("toast");
+    if (!toast) return;
+    toast.className = "toast toast-error";
+    toast.setAttribute("role", "alert");
+    toast.textContent = message;
+    toast.hidden = false;
+    hideToastLater();
+  }
+  document.addEventListener("htmx:oobAfterSwap", function (event) {
+    if (event.detail.target && event.detail.target.id === "toast") hideToastLater();
+  });
+  // Failed htmx requests (other than a 400 carrying its form errors) would otherwise do nothing.
+  document.addEventListener("htmx:responseError", function (event) {
+    var status = event.detail.xhr ? event.detail.xhr.status : 0;
+    showError(status === 403 ? "You are not allowed to do that." :
+      status === 404 ? "That item no longer exists." :
+      "Something went wrong (" + status + "). Please try again.");
+  });
+  document.addEventListener("htmx:sendError", function () {
+    showError("Could not reach the server. Check your connection and try again.");
+  });
+
+  // "/" focuses the backlog search, as in most trackers.
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "/" || event.ctrlKey || event.metaKey || event.altKey) return;
+    var tag = (document.activeElement && document.activeElement.tagName) || "";
+    if (tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT") return;
+    var search = document.getElementById("filter-q");
+    if (search) { event.preventDefault(); search.focus(); }
+  });
+})();

@@ -1,0 +1,125 @@
+"""Tickets, their threads and their audit trail.
+
+Messages and changes are records of what happened, written by services: read-only here. A
+ticket's status and assignee may be changed here, through the same services the portal uses,
+so the change is audited."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.db import transaction
+from django.db.models import ForeignKey
+from django.forms import ModelChoiceField, ModelForm
+from django.http import HttpRequest
+
+from tasks.admin.common import ReadOnlyAdminMixin, ReadOnlyTabularInline, admin_link, shorten
+from tasks.models import Task, Ticket, TicketChange, TicketMessage
+from tasks.selectors import staff_users
+from tasks.services.tickets import ticket_assign, ticket_set_status
+
+
+class TicketMessageInline(ReadOnlyTabularInline):
+    model = TicketMessage
+    fields = ("created_at", "author_kind", "author", "is_internal", "body", "task")
+    readonly_fields = fields
+
+
+class TicketChangeInline(ReadOnlyTabularInline):
+    model = TicketChange
+    fields = ("created_at", "field", "old_value", "new_value", "actor", "task")
+    readonly_fields = fields
+    show_change_link = False
+
+
+class TaskInline(ReadOnlyTabularInline):
+    model = Task
+    fields = ("title", "status", "model", "cost", "created_at", "finished_at")
+    readonly_fields = fields
+    ordering = ("-created_at",)
+
+
+@admin.register(Ticket)
+class TicketAdmin(admin.ModelAdmin):
+    list_display = (
+        "number",
+        "subject",
+        "customer",
+        "category",
+        "priority",
+        "status",
+        "assignee",
+        "created_at",
+    )
+    list_display_links = ("number", "subject")
+    list_filter = ("status", "priority", "category", "created_at")
+    search_fields = ("=number", "subject", "body", "requester_email", "customer__name")
+    list_select_related = ("customer", "assignee")
+    date_hierarchy = "created_at"
+    autocomplete_fields = ("customer",)
+    fields = (
+        "number",
+        "subject",
+        "customer",
+        "requester_email",
+        "category",
+        "priority",
+        "status",
+        "assignee",
+        "body",
+        "created_at",
+        "updated_at",
+    )
+    # The customer's own words and the ticket's identity are not ours to rewrite.
+    readonly_fields = ("number", "body", "created_at", "updated_at")
+    inlines = (TicketMessageInline, TicketChangeInline, TaskInline)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # Tickets arrive through ticket_create (portal, API, seed): it numbers them and starts
+        # the thread.
+        return False
+
+    def formfield_for_foreignkey(
+        self, db_field: ForeignKey, request: HttpRequest, **kwargs: Any
+    ) -> ModelChoiceField | None:
+        if db_field.name == "assignee":
+            kwargs["queryset"] = staff_users()
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    @transaction.atomic
+    def save_model(self, request: HttpRequest, obj: Ticket, form: ModelForm, change: bool) -> None:
+        # Status and assignee go through the services so the change lands in the audit trail.
+        original = Ticket.objects.get(pk=obj.pk)
+        status, assignee = obj.status, obj.assignee
+        obj.status, obj.assignee = original.status, original.assignee
+        super().save_model(request, obj, form, change)
+        user: Any = request.user
+        ticket_set_status(ticket=obj, status=status, actor=user)
+        ticket_assign(ticket=obj, assignee=assignee, actor=user)
+
+
+@admin.register(TicketMessage)
+class TicketMessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("ticket", "author_kind", "author", "is_internal", "excerpt", "created_at")
+    list_filter = ("author_kind", "is_internal", "created_at")
+    search_fields = ("=ticket__number", "ticket__subject", "body")
+    list_select_related = ("ticket", "author")
+    date_hierarchy = "created_at"
+
+    @admin.display(description="Message")
+    def excerpt(self, obj: TicketMessage) -> str:
+        return shorten(obj.body)
+
+
+@admin.register(TicketChange)
+class TicketChangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("ticket", "field", "old_value", "new_value", "actor", "task_link", "created_at")
+    list_filter = ("field", "created_at")
+    search_fields = ("=ticket__number", "old_value", "new_value", "actor__username")
+    list_select_related = ("ticket", "actor", "task")
+    date_hierarchy = "created_at"
+
+    @admin.display(description="Task")
+    def task_link(self, obj: TicketChange) -> Any:
+        return admin_link(obj.task)

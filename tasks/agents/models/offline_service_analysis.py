@@ -1,0 +1,246 @@
+"""What the offline model concludes on service tickets: shipping, damaged items, account
+access, bug reports, how-to questions and invoices."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from tasks.agents.models.offline_facts import (
+    Facts,
+    business_days_between,
+    day,
+    parse_when,
+    plural,
+    relevance,
+)
+from tasks.agents.models.offline_types import Findings, PlannedCall, label
+
+EMAIL_CHANGE = re.compile(r"chang\w*\b[^.?!\n]{0,30}\be-?mail|new e-?mail address", re.I)
+TWO_FACTOR = re.compile(r"2fa|two[- ]factor|authenticator|6-digit code|verification code", re.I)
+PHOTOS = re.compile(r"\b(photos?|pictures?|images?|video|attached|attachment)\b", re.I)
+STEP_LINE = re.compile(r"^\s*(?:\d+[.)]|[-*•]|step \d+:?)\s*(.+)$", re.IGNORECASE)
+ENVIRONMENT = re.compile(
+    r"\b(browser|safari|chrome|firefox|edge|macos|windows|ios|android|version|app)\b", re.I
+)
+# Below this many shared word stems a search hit is not an answer to the question.
+MIN_RELEVANCE = 4
+
+
+def target_order(facts: Facts, prefer: Callable[[dict[str, Any]], bool]) -> dict[str, Any] | None:
+    """The order the ticket is about: one it names, else one whose description it mentions,
+    else the newest order matching ``prefer``, else the newest order."""
+    for number in facts.mentioned_orders:
+        if number in facts.fetched:
+            return facts.fetched[number]
+    text = facts.customer_text.lower()
+    for order in facts.orders:
+        words = [w for w in str(order.get("description", "")).lower().split() if len(w) > 3]
+        if words and sum(w in text for w in words) >= min(2, len(words)):
+            return order
+    preferred = [o for o in facts.orders if prefer(o)]
+    if preferred:
+        return preferred[0]
+    return facts.orders[0] if facts.orders else None
+
+
+def analyze_shipping(facts: Facts) -> Findings:
+    order = target_order(facts, lambda o: bool(o.get("shipped_at")) and not o.get("delivered_at"))
+    if order is None:
+        return Findings("no_order", "No order found for this shipping question; ask which one.")
+    policy = facts.policy("shipping", "delivery") or {}
+    rules = policy.get("rules") if isinstance(policy.get("rules"), dict) else {}
+    data: dict[str, Any] = {"order": order, "policy": policy, "rules": rules or {}}
+    number = order["number"]
+    if order.get("delivered_at"):
+        conclusion = f"{number} was delivered on {day(order['delivered_at'])}."
+        return Findings("shipping_delivered", conclusion + " Ask the carrier for proof.", data=data)
+    if not order.get("shipped_at"):
+        return Findings("shipping_not_shipped", f"{number} has not shipped yet.", data=data)
+    expected = parse_when(order.get("expected_delivery"))
+    if expected is None or facts.reference is None or expected >= facts.reference:
+        return Findings(
+            "shipping_in_transit",
+            f"{number} shipped {day(order['shipped_at'])}, due"
+            f" {day(order.get('expected_delivery'))}: still on time.",
+            data=data,
+        )
+    late = business_days_between(expected, facts.reference)
+    data["days_late"] = late
+    late_after = int((rules or {}).get("late_after_business_days", 5))
+    lost_after = int((rules or {}).get("lost_after_business_days", 10))
+    kind = (
+        "shipping_lost"
+        if late >= lost_after
+        else "shipping_late"
+        if late >= late_after
+        else "shipping_delayed"
+    )
+    remedy = {
+        "shipping_lost": "treat it as lost: reship or refund in full",
+        "shipping_late": "offer a free express reship or a shipping-fee refund",
+        "shipping_delayed": "apologise and trace it with the carrier",
+    }[kind]
+    return Findings(
+        kind,
+        f"{number} shipped {day(order['shipped_at'])}, expected"
+        f" {day(order['expected_delivery'])}: {plural(late, 'business day')} late. Per the shipping"
+        f" policy, {remedy}.",
+        data=data,
+    )
+
+
+def analyze_damaged(facts: Facts) -> Findings:
+    order = target_order(facts, lambda o: bool(o.get("delivered_at")))
+    if order is None:
+        return Findings("no_order", "No order to match the damaged item; ask which one.")
+    policy = facts.policy("damage", "defect") or {}
+    rules = policy.get("rules") if isinstance(policy.get("rules"), dict) else {}
+    within = int((rules or {}).get("report_within_days", 14))
+    delivered = parse_when(order.get("delivered_at"))
+    since = (facts.reference - delivered).days if delivered and facts.reference else 0
+    photos = bool(PHOTOS.search(facts.customer_text))
+    data = {"order": order, "policy": policy, "photos": photos, "within": within}
+    if since > within:
+        return Findings(
+            "damaged_warranty",
+            f"{label(order)} was reported {since} days after delivery, past the {within}-day"
+            " window: a warranty claim (repair or replacement after inspection).",
+            data=data,
+        )
+    if not photos:
+        return Findings(
+            "damaged_needs_photo",
+            f"Damage on {label(order)} reported within {within} days but without a photo: ask"
+            " for one.",
+            data=data,
+        )
+    return Findings(
+        "damaged_item",
+        f"Damage on {label(order)} reported within {within} days with photos: offer a free"
+        " replacement (no return needed) or a refund.",
+        data=data,
+    )
+
+
+def analyze_account(facts: Facts) -> Findings:
+    text = facts.customer_text
+    email_change = bool(EMAIL_CHANGE.search(text))
+    two_factor = bool(TWO_FACTOR.search(text))
+    policy = facts.policy("security", "account") or {}
+    steps = [
+        "send the 2FA reset steps (link to the email on file)"
+        if two_factor
+        else "send the password-reset steps"
+    ]
+    if email_change:
+        steps.append("hold the email change until identity is verified (security policy)")
+    return Findings(
+        "account_access",
+        "Account access: " + "; ".join(steps) + ".",
+        data={"email_change": email_change, "two_factor": two_factor, "policy": policy},
+    )
+
+
+def bug_steps(text: str) -> list[str]:
+    steps = [m.group(1).strip() for line in text.splitlines() if (m := STEP_LINE.match(line))]
+    if steps:
+        return steps[:10]
+    sentences = re.split(r"(?<=[.!?])\s+", " ".join(text.split()))
+    return [s for s in sentences if s][:5]
+
+
+def analyze_bug(facts: Facts) -> Findings:
+    ticket = facts.ticket
+    report = ticket.body if ticket else facts.customer_text
+    known = best_article(facts, kinds=("document",))
+    steps = bug_steps(report)
+    title = f"Bug report: {ticket.subject if ticket else 'customer report'}"[:180]
+    who = (
+        f"Reported in ticket #{ticket.number} by {facts.customer.get('name') or 'a customer'}"
+        f" ({facts.customer.get('plan', 'unknown')} plan)."
+        if ticket
+        else "Reported by a customer."
+    )
+    environment = [line.strip() for line in report.splitlines() if ENVIRONMENT.search(line)]
+    body = "\n".join(
+        [
+            who,
+            "",
+            "Environment: " + (" / ".join(environment[:3]) or "not given"),
+            "",
+            "Steps to reproduce (from the customer's report):",
+            *[f"{i}. {step}" for i, step in enumerate(steps, 1)],
+            "",
+            "Customer's report, verbatim:",
+            report[:4000],
+        ]
+    )
+    return Findings(
+        "bug_report",
+        f"Bug report with {len(steps)} reproduction steps"
+        + (f"; matches known issue '{known.get('title')}'" if known else "")
+        + ": write it up for engineering.",
+        PlannedCall("write_document", {"title": title, "body": body}),
+        {"title": title, "steps": steps, "known": known},
+    )
+
+
+def best_article(facts: Facts, kinds: tuple[str, ...] = ()) -> dict[str, Any] | None:
+    """The article read or found that best answers the customer's text, if any does."""
+    candidates = [*facts.documents, *facts.policies]
+    if kinds:
+        candidates = [a for a in candidates if a.get("kind") in kinds]
+    scored = [(relevance(facts.customer_text, a), i, a) for i, a in enumerate(candidates)]
+    scored = [s for s in scored if s[0] >= MIN_RELEVANCE]
+    return max(scored, key=lambda s: (s[0], -s[1]))[2] if scored else None
+
+
+def analyze_how_to(facts: Facts) -> Findings:
+    article = best_article(facts)
+    if article is None:
+        return Findings("how_to_unknown", "Nothing in the knowledge base answers this question.")
+    return Findings(
+        "how_to",
+        f"'{article.get('title')}' answers the question: quote its steps.",
+        data={"article": article},
+    )
+
+
+def company_details(text: str) -> list[str]:
+    """The block of lines after '...to:' (the details a customer wants on an invoice)."""
+    lines = text.splitlines()
+    for index, line in enumerate(lines):
+        if line.rstrip().endswith(":") and re.search(r"\b(to|details|address)\b", line, re.I):
+            block: list[str] = []
+            for following in lines[index + 1 :]:
+                if not following.strip():
+                    if block:
+                        break
+                    continue
+                block.append(following.strip())
+            return block[:6]
+    return []
+
+
+def analyze_invoice(facts: Facts) -> Findings:
+    named = [facts.fetched[n] for n in facts.mentioned_orders if n in facts.fetched]
+    orders = named or facts.orders[:3]
+    if not orders:
+        return Findings("no_order", "No orders on the account to invoice; ask which one.")
+    details = company_details(facts.ticket.body if facts.ticket else facts.customer_text)
+    return Findings(
+        "invoice",
+        f"Invoice for {', '.join(str(o['number']) for o in orders)}"
+        + (" to reissue with the company details given" if details else "")
+        + ": confirm the facts; amounts and dates never change.",
+        data={"orders": orders, "details": details},
+    )
+
+
+def analyze_other(facts: Facts) -> Findings:
+    return Findings(
+        "general",
+        "No specific workflow fits: acknowledge with the account facts, leave open for a person.",
+    )

@@ -1,0 +1,206 @@
+"""The agent worker: many task runs at once in one process, each claimed exactly once.
+
+A wake-up (``task.run`` on ``settings.WORKER_CHANNEL``) or a sweep schedules a claim; the claim
+is a guarded ``UPDATE`` (queued -> running), so duplicated wake-ups and several workers are
+harmless. Runs are asyncio tasks limited by ``settings.WORKER_CONCURRENCY``; each renews its
+lease while it runs. Sweeps find queued tasks whose wake-up was lost and re-queue tasks whose
+worker died (expired lease)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from agents import Model
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.db import close_old_connections
+
+from tasks.agents.support import build_agent
+from tasks.models import Task
+from tasks.runtime.errors import describe_run_error
+from tasks.runtime.runner import TaskRun, run_input
+from tasks.services.task_finish import task_finish_failed
+from tasks.services.task_lifecycle import (
+    task_claim,
+    task_heartbeat,
+    task_queued_ids,
+    task_recover_stale,
+)
+from tasks.services.task_start import WAKE_MESSAGE_TYPE
+
+logger = logging.getLogger(__name__)
+
+SWEEP_SECONDS = 10.0
+ModelFactory = Callable[[], tuple[Model, str]]
+
+
+def load_task_model() -> tuple[Model, str]:
+    """The configured model and its display name (the one place the provider is imported)."""
+    from tasks.agents.models.provider import get_task_model
+
+    return get_task_model()
+
+
+def _set_model_name(task_id: int, name: str) -> None:
+    Task.objects.filter(pk=task_id).update(model=name)
+
+
+class TaskWorker:
+    def __init__(
+        self,
+        *,
+        concurrency: int | None = None,
+        owner: str | None = None,
+        model_factory: ModelFactory | None = None,
+        sweep_seconds: float = SWEEP_SECONDS,
+    ) -> None:
+        self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.concurrency = concurrency or settings.WORKER_CONCURRENCY
+        self.model_factory = model_factory or load_task_model
+        self.sweep_seconds = sweep_seconds
+        self._semaphore: asyncio.Semaphore | None = None
+        self._jobs: dict[int, asyncio.Task[None]] = {}
+        self._runs: dict[int, TaskRun] = {}
+        self._sweeper: asyncio.Task[None] | None = None
+
+    # --- scheduling ---------------------------------------------------------------------------
+
+    @property
+    def active_task_ids(self) -> set[int]:
+        return set(self._jobs)
+
+    def wake(self, task_id: int) -> bool:
+        """Schedules a claim of ``task_id`` (no-op if this worker already has it)."""
+        if task_id in self._jobs:
+            return False
+        job = asyncio.get_running_loop().create_task(self._claim_and_run(task_id))
+        self._jobs[task_id] = job
+        job.add_done_callback(lambda _: self._jobs.pop(task_id, None))
+        return True
+
+    def dispatch(self, message: dict[str, Any]) -> None:
+        """Handles one channel-layer message addressed to the worker."""
+        if message.get("type") != WAKE_MESSAGE_TYPE:
+            return
+        try:
+            self.wake(int(message["task_id"]))
+        except (KeyError, TypeError, ValueError):
+            logger.warning("Ignoring a malformed worker message: %r", message)
+
+    async def sweep(self) -> int:
+        """Re-queues tasks of dead workers and wakes every queued task. Returns how many."""
+        await sync_to_async(task_recover_stale)()
+        ids = await sync_to_async(task_queued_ids)()
+        return sum(self.wake(task_id) for task_id in ids)
+
+    def start_sweeper(self) -> None:
+        """Sweeps now and then every ``sweep_seconds`` (once per worker)."""
+        if self._sweeper is None or self._sweeper.done():
+            self._sweeper = asyncio.get_running_loop().create_task(self._sweep_forever())
+
+    async def _sweep_forever(self) -> None:
+        while True:
+            try:
+                await self.sweep()
+            except Exception:
+                logger.exception("Worker sweep failed")
+            await asyncio.sleep(self.sweep_seconds)
+
+    async def serve(self, channel_layer: Any, channel: str) -> None:
+        """Embedded mode: listen on ``channel`` of ``channel_layer`` and sweep periodically."""
+        self.start_sweeper()
+        while True:
+            message = await channel_layer.receive(channel)
+            self.dispatch(message)
+
+    async def join(self) -> None:
+        """Waits until every scheduled run has finished (tests, the benchmark)."""
+        while self._jobs:
+            await asyncio.gather(*list(self._jobs.values()), return_exceptions=True)
+
+    async def stop(self) -> None:
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+        for job in list(self._jobs.values()):
+            job.cancel()
+        await asyncio.gather(*list(self._jobs.values()), return_exceptions=True)
+
+    # --- one task -----------------------------------------------------------------------------
+
+    def _slots(self) -> asyncio.Semaphore:
+        if self._semaphore is None:
+            self._semaphore = asyncio.Semaphore(self.concurrency)
+        return self._semaphore
+
+    async def _claim_and_run(self, task_id: int) -> None:
+        # Claim only once a slot is free: a task waiting here stays queued for other workers.
+        async with self._slots():
+            await sync_to_async(close_old_connections)()
+            task = await sync_to_async(task_claim)(task_id=task_id, owner=self.owner)
+            if task is None:
+                return
+            try:
+                await self._run(task)
+            except Exception as exc:
+                logger.exception("Task %s crashed in the worker", task_id)
+                await sync_to_async(task_finish_failed)(
+                    task_id=task_id,
+                    owner=self.owner,
+                    reason=describe_run_error(exc, max_turns=settings.AGENT_MAX_TURNS),
+                )
+
+    async def _run(self, task: Task) -> None:
+        model, model_name = self.model_factory()
+        if model_name != task.model:
+            await sync_to_async(_set_model_name)(task.pk, model_name)
+            task.model = model_name
+        input, previous_response_id = run_input(task, model)
+        run = TaskRun(
+            task,
+            owner=self.owner,
+            agent=build_agent(model),
+            model_name=model_name,
+            input=input,
+            previous_response_id=previous_response_id,
+        )
+        self._runs[task.pk] = run
+        heartbeat = asyncio.get_running_loop().create_task(self._heartbeat(run))
+        try:
+            await run.execute()
+        finally:
+            heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await heartbeat
+            self._runs.pop(task.pk, None)
+
+    async def _heartbeat(self, run: TaskRun) -> None:
+        interval = max(1.0, settings.TASK_LEASE_SECONDS / 3)
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                owned, cancel = await sync_to_async(task_heartbeat)(
+                    task_id=run.task.pk, owner=self.owner
+                )
+            except Exception:
+                logger.warning("Heartbeat of task %s failed", run.task.pk, exc_info=True)
+                continue
+            if cancel or not owned:
+                run.request_cancel()
+
+
+_worker: TaskWorker | None = None
+
+
+def get_worker() -> TaskWorker:
+    """The process's worker (one per process, shared by the consumer and embedded mode)."""
+    global _worker
+    if _worker is None:
+        _worker = TaskWorker()
+    return _worker

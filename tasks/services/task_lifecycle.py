@@ -1,0 +1,249 @@
+"""Task status transitions requested by people and by workers: claim, heartbeat, cancel,
+retry, follow-up, and recovery of tasks whose worker died.
+
+Every transition is a conditional ``UPDATE`` guarded by the current status (and, for a worker,
+its lease), stored with its event in one transaction: a duplicated wake-up, a double click or a
+worker that lost its lease changes nothing."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from tasks.events import TaskEventType, events_publish_on_commit, events_store
+from tasks.models import ApprovalRequest, Task
+from tasks.services.task_start import task_wake_on_commit
+from tools_app.errors import ApplicationError
+
+TASK_ALREADY_FINISHED = "This task has already finished."
+TASK_NOT_RETRYABLE = "Only a failed or cancelled task can be retried."
+FOLLOW_UP_WHILE_ACTIVE = (
+    "The agent is still working on this task; send the follow-up once it has completed."
+)
+FOLLOW_UP_NOT_COMPLETED = (
+    "Follow-ups continue a completed task; retry a failed or cancelled task instead."
+)
+FOLLOW_UP_REQUIRED = "Write a follow-up message."
+FOLLOW_UP_TOO_LONG = "A follow-up is limited to 10,000 characters."
+WORKER_LOST = "The worker running this task stopped {attempts} times; giving up."
+CANCELLED_NOTE = "The task was cancelled before a decision."
+
+MAX_FOLLOW_UP = 10_000
+
+
+def _user_id(user: AbstractBaseUser | AnonymousUser | None) -> int | None:
+    return user.pk if user is not None and user.is_authenticated else None
+
+
+def _store(task_id: int, event_type: str, data: dict) -> None:
+    events_publish_on_commit(events_store(task_id=task_id, events=[(event_type, data)]))
+
+
+# --- workers ----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def task_claim(*, task_id: int, owner: str) -> Task | None:
+    """Takes a queued task for the worker ``owner``: exactly one claimant wins, however many
+    wake-ups arrive. Returns the claimed task, or None if it was not (or no longer) queued."""
+    now = timezone.now()
+    claimed = Task.objects.filter(pk=task_id, status=Task.Status.QUEUED).update(
+        status=Task.Status.RUNNING,
+        lease_owner=owner,
+        lease_expires_at=now + timedelta(seconds=settings.TASK_LEASE_SECONDS),
+        heartbeat_at=now,
+        attempts=F("attempts") + 1,
+        started_at=now,
+        finished_at=None,
+        error="",
+        updated_at=now,
+    )
+    if claimed != 1:
+        return None
+    task = Task.objects.select_related("ticket").get(pk=task_id)
+    _store(
+        task_id,
+        TaskEventType.TASK_STARTED,
+        {"status": task.status, "attempt": task.attempts},
+    )
+    return task
+
+
+def task_heartbeat(*, task_id: int, owner: str) -> tuple[bool, bool]:
+    """Extends the lease of a running task. Returns ``(still_owned, cancel_requested)``."""
+    now = timezone.now()
+    owned = Task.objects.filter(pk=task_id, status=Task.Status.RUNNING, lease_owner=owner).update(
+        lease_expires_at=now + timedelta(seconds=settings.TASK_LEASE_SECONDS), heartbeat_at=now
+    )
+    cancel = Task.objects.filter(pk=task_id, cancel_requested=True).exists()
+    return owned == 1, cancel
+
+
+@transaction.atomic
+def task_recover_stale(*, now=None) -> list[int]:
+    """Running tasks whose lease expired (their worker died) go back to the queue, or fail
+    after ``TASK_MAX_ATTEMPTS`` claims. Returns the ids put back in the queue."""
+    now = now or timezone.now()
+    stale = list(
+        Task.objects.select_for_update()
+        .filter(status=Task.Status.RUNNING, lease_expires_at__lt=now)
+        .values_list("pk", "attempts")
+    )
+    requeued = []
+    for task_id, attempts in stale:
+        base = Task.objects.filter(pk=task_id, status=Task.Status.RUNNING, lease_expires_at__lt=now)
+        if attempts >= settings.TASK_MAX_ATTEMPTS:
+            reason = WORKER_LOST.format(attempts=attempts)
+            if base.update(
+                status=Task.Status.FAILED, error=reason, finished_at=now, lease_owner=""
+            ):
+                _store(task_id, TaskEventType.TASK_FAILED, {"status": "failed", "error": reason})
+        elif base.update(status=Task.Status.QUEUED, lease_owner="", lease_expires_at=None):
+            _store(
+                task_id,
+                TaskEventType.TASK_STATUS_CHANGED,
+                {"status": "queued", "reason": "The worker stopped; the task was re-queued."},
+            )
+            requeued.append(task_id)
+    return requeued
+
+
+def task_queued_ids(*, limit: int = 500) -> list[int]:
+    """Queued tasks, oldest first: what a worker's sweep wakes."""
+    return list(
+        Task.objects.filter(status=Task.Status.QUEUED)
+        .order_by("created_at", "id")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+def task_queued_stale_ids(*, older_than_seconds: float, limit: int = 500) -> list[int]:
+    """Queued tasks nobody picked up for a while: their wake-up was probably lost."""
+    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
+    return list(
+        Task.objects.filter(status=Task.Status.QUEUED, updated_at__lt=cutoff)
+        .order_by("created_at", "id")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+# --- people -----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def task_cancel(*, task: Task, user: AbstractBaseUser | AnonymousUser | None = None) -> Task:
+    """Cancels a task. Queued or waiting for approval: at once. Running: asks the worker to stop
+    after the current turn (``cancel_requested``); the worker records ``task.cancelled``."""
+    now = timezone.now()
+    by = _user_id(user)
+    stoppable = (Task.Status.QUEUED, Task.Status.AWAITING_APPROVAL)
+    if Task.objects.filter(pk=task.pk, status__in=stoppable).update(
+        status=Task.Status.CANCELLED,
+        cancel_requested=True,
+        finished_at=now,
+        lease_owner="",
+        run_state="",
+        updated_at=now,
+    ):
+        # A saved run state is single-use; once cancelled, pending approvals can't be decided.
+        ApprovalRequest.objects.filter(task=task, status=ApprovalRequest.Status.PENDING).update(
+            status=ApprovalRequest.Status.EXPIRED, note=CANCELLED_NOTE, decided_at=now
+        )
+        _store(task.pk, TaskEventType.TASK_CANCELLED, {"status": "cancelled", "by": by})
+    elif Task.objects.filter(pk=task.pk, status=Task.Status.RUNNING).update(
+        cancel_requested=True, updated_at=now
+    ):
+        _store(
+            task.pk,
+            TaskEventType.TASK_STATUS_CHANGED,
+            {"status": "running", "cancel_requested": True, "by": by},
+        )
+    else:
+        raise ApplicationError(TASK_ALREADY_FINISHED, {"field": "task"})
+    task.refresh_from_db()
+    return task
+
+
+@transaction.atomic
+def task_retry(*, task: Task, user: AbstractBaseUser | AnonymousUser | None = None) -> Task:
+    """Puts a failed or cancelled task back in the queue with its error cleared. It re-runs
+    its last request (its history holds what completed before)."""
+    updated = Task.objects.filter(
+        pk=task.pk, status__in=(Task.Status.FAILED, Task.Status.CANCELLED)
+    ).update(
+        status=Task.Status.QUEUED,
+        error="",
+        cancel_requested=False,
+        attempts=0,
+        lease_owner="",
+        lease_expires_at=None,
+        finished_at=None,
+        run_state="",
+        updated_at=timezone.now(),
+    )
+    if not updated:
+        raise ApplicationError(TASK_NOT_RETRYABLE, {"field": "task", "status": task.status})
+    _store(
+        task.pk,
+        TaskEventType.TASK_STATUS_CHANGED,
+        {"status": "queued", "reason": "retry", "by": _user_id(user)},
+    )
+    task_wake_on_commit(task.pk)
+    task.refresh_from_db()
+    return task
+
+
+@transaction.atomic
+def task_follow_up(
+    *, task: Task, text: str, user: AbstractBaseUser | AnonymousUser | None = None
+) -> Task:
+    """Sends staff's message to a completed task: the agent continues the same conversation
+    (its stored history, or ``previous_response_id`` on the Responses API)."""
+    text = (text or "").strip()
+    if not text:
+        raise ApplicationError(FOLLOW_UP_REQUIRED, {"field": "text"})
+    if len(text) > MAX_FOLLOW_UP:
+        raise ApplicationError(FOLLOW_UP_TOO_LONG, {"field": "text"})
+    locked = Task.objects.select_for_update().get(pk=task.pk)
+    if locked.status in Task.ACTIVE_STATUSES:
+        raise ApplicationError(FOLLOW_UP_WHILE_ACTIVE, {"field": "text", "status": locked.status})
+    if locked.status != Task.Status.COMPLETED:
+        raise ApplicationError(FOLLOW_UP_NOT_COMPLETED, {"field": "text", "status": locked.status})
+    history = list(locked.history or [])
+    if not history:
+        # A task completed before history was kept: start the conversation from its input.
+        history = [{"role": "user", "content": locked.input}]
+        if locked.final_output:
+            history.append({"role": "assistant", "content": locked.final_output})
+    history.append({"role": "user", "content": text})
+    Task.objects.filter(pk=locked.pk).update(
+        status=Task.Status.QUEUED,
+        history=history,
+        cancel_requested=False,
+        attempts=0,
+        error="",
+        finished_at=None,
+        updated_at=timezone.now(),
+    )
+    _store(
+        locked.pk,
+        TaskEventType.TASK_STATUS_CHANGED,
+        {"status": "queued", "reason": "follow_up", "follow_up": text, "by": _user_id(user)},
+    )
+    task_wake_on_commit(locked.pk)
+    task.refresh_from_db()
+    return task
+
+
+def task_pending_follow_up(task: Task) -> str | None:
+    """The follow-up message the next run answers, if the task's history ends with one."""
+    history = task.history or []
+    if history and isinstance(history[-1], dict) and history[-1].get("role") == "user":
+        content = history[-1].get("content")
+        return content if isinstance(content, str) else None
+    return None

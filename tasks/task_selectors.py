@@ -1,0 +1,210 @@
+"""Reads over agent tasks: one task with what its panel shows, tasks by id."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.db.models import QuerySet
+
+from tasks.events import TaskEventType
+from tasks.models import ApprovalRequest, Task, TaskEvent, Todo
+from tasks.runtime.usage import model_price
+from tools_app.errors import ApplicationError
+
+TASK_NOT_FOUND = "No task with that id."
+TIMELINE_LIMIT = 400
+# Shown elsewhere on the panel (the checklist, the token counter), not as timeline entries.
+_NOT_IN_TIMELINE = {
+    TaskEventType.TODO_ADDED,
+    TaskEventType.TODO_UPDATED,
+    TaskEventType.USAGE_UPDATED,
+}
+_STATUS_TITLES = {
+    TaskEventType.TASK_CREATED: "Task queued",
+    TaskEventType.TASK_STARTED: "Agent started",
+    TaskEventType.TASK_COMPLETED: "Completed",
+    TaskEventType.TASK_FAILED: "Failed",
+    TaskEventType.TASK_CANCELLED: "Cancelled",
+}
+
+
+def task_get(*, task_id: int) -> Task:
+    task = Task.objects.select_related("ticket", "ticket__customer").filter(pk=task_id).first()
+    if task is None:
+        raise ApplicationError(TASK_NOT_FOUND, {"field": "task_id", "value": task_id})
+    return task
+
+
+def task_todos(*, task_id: int) -> QuerySet[Todo]:
+    return Todo.objects.filter(task_id=task_id).order_by("position")
+
+
+def task_pending_approvals(*, task_id: int) -> QuerySet[ApprovalRequest]:
+    return ApprovalRequest.objects.filter(
+        task_id=task_id, status=ApprovalRequest.Status.PENDING
+    ).order_by("id")
+
+
+@dataclass
+class TimelineEntry:
+    kind: str
+    title: str
+    at: datetime
+    detail: str = ""
+    is_error: bool = False
+    output: Any = None
+
+
+def _arguments_text(arguments: Any) -> str:
+    if isinstance(arguments, dict):
+        parts = [
+            f"{k}={v!r}" if not isinstance(v, list) else f"{k}=[…{len(v)}]"
+            for k, v in arguments.items()
+        ]
+        text = ", ".join(parts)
+    else:
+        text = str(arguments)
+    return text if len(text) <= 120 else text[:119] + "…"
+
+
+def timeline_entries(events: list[TaskEvent]) -> list[TimelineEntry]:
+    """The events as a person reads them: a tool call and its result are one entry."""
+    entries: list[TimelineEntry] = []
+    calls: dict[str, TimelineEntry] = {}
+    for event in events:
+        data, kind = event.data or {}, event.type
+        if kind in _NOT_IN_TIMELINE:
+            continue
+        if kind == TaskEventType.TOOL_CALLED:
+            entry = TimelineEntry(
+                "tool",
+                f"{data.get('name')}({_arguments_text(data.get('arguments'))})",
+                event.created_at,
+            )
+            calls[str(data.get("call_id"))] = entry
+            entries.append(entry)
+        elif kind in (TaskEventType.TOOL_RETURNED, TaskEventType.TOOL_FAILED):
+            found = calls.get(str(data.get("call_id")))
+            if found is None:
+                found = TimelineEntry("tool", str(data.get("name")), event.created_at)
+                entries.append(found)
+            entry = found
+            failed = kind == TaskEventType.TOOL_FAILED
+            entry.detail = str(data.get("error") if failed else data.get("summary", ""))
+            entry.is_error, entry.output = failed, data.get("output")
+        elif kind == TaskEventType.REASONING_COMPLETED:
+            entries.append(
+                TimelineEntry("reasoning", "Thinking", event.created_at, str(data.get("text", "")))
+            )
+        elif kind == TaskEventType.MESSAGE_COMPLETED:
+            entries.append(
+                TimelineEntry("message", "Agent", event.created_at, str(data.get("text", "")))
+            )
+        elif kind == TaskEventType.APPROVAL_REQUESTED:
+            entries.append(
+                TimelineEntry(
+                    "approval", "Approval requested", event.created_at, str(data.get("summary", ""))
+                )
+            )
+        elif kind == TaskEventType.APPROVAL_DECIDED:
+            title = f"Approval {data.get('status', 'decided')}"
+            entries.append(
+                TimelineEntry("approval", title, event.created_at, str(data.get("note", "") or ""))
+            )
+        elif kind == TaskEventType.TASK_STATUS_CHANGED:
+            entries.append(_status_entry(event))
+        else:
+            entries.append(
+                TimelineEntry(
+                    "status",
+                    _STATUS_TITLES.get(kind, kind),
+                    event.created_at,
+                    str(data.get("error", "")),
+                    is_error=kind == TaskEventType.TASK_FAILED,
+                )
+            )
+    return entries
+
+
+def _status_entry(event: TaskEvent) -> TimelineEntry:
+    data = event.data or {}
+    if data.get("follow_up"):
+        return TimelineEntry(
+            "follow_up", "Follow-up from staff", event.created_at, str(data["follow_up"])
+        )
+    if data.get("cancel_requested"):
+        return TimelineEntry(
+            "status",
+            "Cancel requested",
+            event.created_at,
+            "The agent stops after its current step.",
+        )
+    status = str(data.get("status", "")).replace("_", " ")
+    detail = str(data.get("reason", "") or "")
+    return TimelineEntry("status", f"Status: {status}", event.created_at, detail)
+
+
+@dataclass
+class TaskPanel:
+    """Everything the task panel shows, read in a fixed number of queries."""
+
+    task: Task
+    todos: list[Todo]
+    timeline: list[TimelineEntry]
+    approvals: list[ApprovalRequest] = field(default_factory=list)
+
+    @property
+    def todos_done(self) -> int:
+        return sum(t.status in (Todo.Status.DONE, Todo.Status.SKIPPED) for t in self.todos)
+
+    @property
+    def progress(self) -> int:
+        return round(100 * self.todos_done / len(self.todos)) if self.todos else 0
+
+    @property
+    def total_tokens(self) -> int:
+        return self.task.input_tokens + self.task.output_tokens
+
+    @property
+    def is_offline_model(self) -> bool:
+        return self.task.model == settings.OFFLINE_MODEL_NAME
+
+    @property
+    def price_known(self) -> bool:
+        return model_price(self.task.model) is not None
+
+    @property
+    def can_cancel(self) -> bool:
+        return self.task.is_active and not (
+            self.task.status == Task.Status.RUNNING and self.task.cancel_requested
+        )
+
+    @property
+    def can_retry(self) -> bool:
+        return self.task.status in (Task.Status.FAILED, Task.Status.CANCELLED)
+
+    @property
+    def can_follow_up(self) -> bool:
+        return self.task.status == Task.Status.COMPLETED
+
+    @property
+    def is_live(self) -> bool:
+        return self.task.status in (Task.Status.QUEUED, Task.Status.RUNNING)
+
+
+def task_panel(*, task: Task) -> TaskPanel:
+    events = list(
+        TaskEvent.objects.filter(task_id=task.pk)
+        .exclude(type__in=_NOT_IN_TIMELINE)
+        .order_by("-seq")[:TIMELINE_LIMIT]
+    )
+    events.reverse()
+    return TaskPanel(
+        task=task,
+        todos=list(task_todos(task_id=task.pk)),
+        timeline=timeline_entries(events),
+        approvals=list(task_pending_approvals(task_id=task.pk)),
+    )

@@ -1,0 +1,105 @@
+"""The portal in a real browser: sign in, filter the backlog in place, open a ticket, reply."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import pytest
+
+from tests.browser.conftest import login
+from tests.browser.seed import (
+    BILLING_TICKET,
+    CUSTOMER_NAME,
+    HOWTO_TICKET,
+    SHIPPING_TICKET,
+    STAFF_USERNAME,
+)
+
+pytestmark = pytest.mark.browser
+
+# Set SCREENSHOT_DIR to keep screenshots of the pages (they never go in the repository).
+SCREENSHOT_DIR = os.environ.get("SCREENSHOT_DIR", "")
+
+
+def screenshot(page: Any, name: str) -> None:
+    if SCREENSHOT_DIR:
+        page.screenshot(path=os.path.join(SCREENSHOT_DIR, f"{name}.png"), full_page=True)
+
+
+def test_sign_in_filter_the_backlog_open_a_ticket_and_reply(page: Any):
+    # Given a staff member signed in through the login form
+    login(page)
+    rows = page.locator("tbody tr[id^=ticket-row-]")
+    assert rows.count() == 3
+    assert page.locator(".user-menu .user-name").inner_text().strip() == STAFF_USERNAME
+    screenshot(page, "backlog")
+
+    # When they filter by category, the list changes in place (no full page load)
+    page.evaluate("window.__sameDocument = true")
+    with page.expect_response(lambda r: "category=shipping" in r.url):
+        page.select_option("#filter-category", "shipping")
+    page.wait_for_function("document.querySelectorAll('tbody tr[id^=ticket-row-]').length === 1")
+
+    # Then only the shipping ticket is listed, the URL says so, and the page was not reloaded
+    assert page.locator(f"#ticket-row-{SHIPPING_TICKET}").is_visible()
+    assert page.locator(f"#ticket-row-{BILLING_TICKET}").count() == 0
+    assert page.locator(f"#ticket-row-{HOWTO_TICKET}").count() == 0
+    assert "category=shipping" in page.url
+    assert page.evaluate("window.__sameDocument") is True
+
+    # When they clear the filter and open the billing ticket
+    page.select_option("#filter-category", "")
+    page.wait_for_function("document.querySelectorAll('tbody tr[id^=ticket-row-]').length === 3")
+    page.click(f"#ticket-row-{BILLING_TICKET} .col-subject a")
+    page.wait_for_url(f"**/tickets/{BILLING_TICKET}/")
+
+    # Then the ticket page shows the customer, the orders and the thread
+    assert page.locator(".customer-card").get_by_text(CUSTOMER_NAME).count() >= 1
+    assert page.locator(".orders-card").get_by_text("ORD-7002").is_visible()
+    assert page.locator("#agent-panel").is_visible()
+    assert page.locator("#ticket-header .badge").first.inner_text() == "New"
+    screenshot(page, "ticket")
+
+    # When they post a reply (htmx, in place)
+    page.evaluate("window.__sameDocument = true")
+    page.fill("#reply-body", "Sorry about that, Jane. We are refunding the duplicate charge.")
+    page.click("#reply-form button[type=submit]")
+
+    # Then the reply appears in the thread, the textarea is cleared and the ticket is open
+    reply = page.locator("#ticket-thread .message.from-staff")
+    reply.wait_for()
+    assert "refunding the duplicate charge" in reply.inner_text()
+    assert page.locator("#reply-body").input_value() == ""
+    assert page.locator("#ticket-header .badge").first.inner_text() == "Open"
+    assert page.get_by_text("changed the status from New to Open").is_visible()
+    assert page.evaluate("window.__sameDocument") is True
+    screenshot(page, "ticket-after-reply")
+
+
+def test_empty_reply_shows_the_error_in_place(page: Any):
+    login(page)
+    page.goto(f"/tickets/{HOWTO_TICKET}/")
+
+    page.click("#reply-form button[type=submit]")
+
+    error = page.locator("#reply-body-error")
+    error.wait_for()
+    assert error.inner_text() == "The message is empty."
+    assert page.locator("#reply-body").get_attribute("aria-invalid") == "true"
+
+
+def test_a_reply_draft_survives_changing_status_and_assignee(page: Any):
+    login(page)
+    page.goto(f"/tickets/{SHIPPING_TICKET}/")
+    page.fill("#reply-body", "Draft: your desk ships tomorrow.")
+
+    page.select_option("#status-select", "pending")
+    page.click("#ticket-properties form:first-of-type button[type=submit]")
+    page.get_by_text("changed the status from New to Pending customer").wait_for()
+    page.click("#ticket-properties .btn-link")  # Assign to me
+    page.get_by_text("took the ticket").wait_for()
+
+    assert page.locator("#reply-body").input_value() == "Draft: your desk ships tomorrow."
+    assert page.locator("#ticket-header .badge").first.inner_text() == "Pending customer"
+    assert STAFF_USERNAME in page.locator("#ticket-header").inner_text()

@@ -1,0 +1,109 @@
+"""Every demo scenario, run by the offline model with the real agent and tools on the seeded
+demo data: each category gets a sensible, policy-abiding outcome."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from agents import Runner
+from agents.result import RunResult
+from asgiref.sync import sync_to_async
+
+from tasks.agents.context import SupportContext
+from tasks.agents.models.offline import OfflineSupportModel
+from tasks.agents.support import build_agent
+from tasks.demo.data import SCENARIO_TICKETS
+from tasks.demo.seed import seed_demo
+from tasks.models import Ticket, TicketMessage
+from tasks.runtime.runner import run_config
+from tasks.services.task_start import task_start_for_ticket
+from tools_app.models import Article, Order, Refund
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
+
+
+async def run_scenario(key: str) -> tuple[Ticket, RunResult, list[TicketMessage]]:
+    ticket = await Ticket.objects.select_related("customer").aget(number=SCENARIO_TICKETS[key])
+    task, _ = await sync_to_async(task_start_for_ticket)(ticket=ticket, user=None)
+    context = SupportContext(task.pk, ticket.pk, ticket.customer_id, None)
+    agent = build_agent(OfflineSupportModel(delay=0))
+    result = await Runner.run(agent, task.input, context=context, run_config=run_config())
+    await ticket.arefresh_from_db()
+    written = [m async for m in TicketMessage.objects.filter(task=task).order_by("id")]
+    return ticket, result, written
+
+
+def refund_asked(result: RunResult) -> dict:
+    [pending] = result.interruptions
+    assert pending.name == "issue_refund"
+    return json.loads(pending.arguments or "{}")
+
+
+def reply_and_note(written: list[TicketMessage]) -> tuple[str, str]:
+    [reply] = [m.body for m in written if not m.is_internal]
+    [note] = [m.body for m in written if m.is_internal]
+    return reply, note
+
+
+async def test_every_demo_scenario_gets_a_policy_abiding_outcome() -> None:
+    await sync_to_async(seed_demo)()
+
+    # the duplicate: found in the orders, the later charge refunded in full (paused)
+    _, result, _ = await run_scenario("duplicate_charge")
+    later = (
+        await Order.objects.filter(customer__username="hannah.whitfield", kind="subscription")
+        .order_by("-charged_at")
+        .afirst()
+    )
+    assert later is not None
+    assert refund_asked(result) | {"reason": ""} == {
+        "order_number": later.number,
+        "amount": f"{later.amount:.2f}",
+        "reason": "",
+    }
+
+    # inside the policy: the keyboard named in the ticket (paused)
+    ticket, result, _ = await run_scenario("refund_in_window")
+    assert refund_asked(result)["order_number"] in ticket.subject
+
+    # outside the window, above the limit, another customer's order: no refund at all
+    ticket, result, written = await run_scenario("refund_outside_window")
+    reply, note = reply_and_note(written)
+    assert (ticket.status, result.interruptions) == ("solved", [])
+    assert "not able to refund" in reply and "warranty" in reply
+
+    ticket, result, written = await run_scenario("refund_above_limit")
+    reply, note = reply_and_note(written)
+    assert ticket.status == "pending" and "Team lead review" in note
+
+    ticket, result, written = await run_scenario("other_customer_order")
+    reply, note = reply_and_note(written)
+    assert ticket.status == "pending" and result.interruptions == []
+    assert "social-engineering" in note and "Rachel" not in reply and "Goldberg" not in reply
+    assert await Refund.objects.filter(task__isnull=False).acount() == 0
+
+    # service tickets
+    ticket, _, written = await run_scenario("late_shipment")
+    reply, _ = reply_and_note(written)
+    assert ticket.status == "pending" and "business days late" in reply and "$9.95" in reply
+
+    ticket, _, written = await run_scenario("damaged_item")
+    reply, _ = reply_and_note(written)
+    assert ticket.status == "open" and "free replacement" in reply
+
+    ticket, _, written = await run_scenario("account_access")
+    reply, note = reply_and_note(written)
+    assert ticket.status == "pending" and "secure link" in reply and "NOT made" in note
+
+    ticket, _, written = await run_scenario("bug_report")
+    assert ticket.status == "open"
+    assert await Article.objects.filter(title__startswith="Bug report: CSV export").aexists()
+
+    ticket, _, written = await run_scenario("how_to")
+    reply, _ = reply_and_note(written)
+    assert ticket.status in {"solved", "open"} and reply.startswith("Hi Amara,")
+
+    ticket, _, written = await run_scenario("invoice_request")
+    reply, _ = reply_and_note(written)
+    assert ticket.status == "solved" and "VAT: GB 318 4492 07" in reply

@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+import pytest
+
+from tasks.models import Task
+from tools_app.errors import ApplicationError
+from tools_app.models import Article
+from tools_app.services.articles import (
+    DOCUMENT_BODY_REQUIRED,
+    DOCUMENT_NOT_EDITABLE,
+    DOCUMENT_TITLE_REQUIRED,
+    DOCUMENT_TOO_LONG,
+    document_write,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def test_document_write_creates_an_internal_document():
+    task = Task.objects.create(title="Investigate", model="agentdesk-offline")
+
+    doc = document_write(
+        title="  Known issue: CSV export ", body=" Use Chrome. ", category="bug", task_id=task.pk
+    )
+
+    assert doc.kind == Article.Kind.DOCUMENT
+    assert doc.slug == "known-issue-csv-export"
+    assert (doc.title, doc.body, doc.category, doc.version) == (
+        "Known issue: CSV export",
+        "Use Chrome.",
+        "bug",
+        1,
+    )
+    assert doc.created_by_task == task
+
+
+def test_document_write_with_the_same_title_makes_a_new_version():
+    first = document_write(title="Macros", body="v1", category="tone")
+
+    second = document_write(title="macros", body="v2")
+
+    assert second.pk == first.pk
+    assert (second.version, second.body, second.category) == (2, "v2", "tone")
+    assert Article.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("title", "body", "message", "field"),
+    [
+        ("", "body", DOCUMENT_TITLE_REQUIRED, "title"),
+        ("   ", "body", DOCUMENT_TITLE_REQUIRED, "title"),
+        ("Title", "  \n ", DOCUMENT_BODY_REQUIRED, "body"),
+        ("Title", "x" * 20_001, DOCUMENT_TOO_LONG, "body"),
+    ],
+)
+def test_document_write_rejects_bad_input(title, body, message, field):
+    with pytest.raises(ApplicationError) as exc:
+        document_write(title=title, body=body)
+
+    assert exc.value.message == message
+    assert exc.value.extra["field"] == field
+    assert not Article.objects.exists()
+
+
+def test_document_write_accepts_the_maximum_length():
+    doc = document_write(title="Long", body="x" * 20_000)
+
+    assert len(doc.body) == 20_000
+
+
+def test_document_write_cannot_overwrite_a_policy():
+    policy = Article.objects.create(
+        kind=Article.Kind.POLICY, slug="refund-policy", title="Refund policy", body="30 days."
+    )
+
+    with pytest.raises(ApplicationError) as exc:
+        document_write(title="Refund policy", body="Refund everything, always.")
+
+    assert exc.value.message == DOCUMENT_NOT_EDITABLE
+    policy.refresh_from_db()
+    assert (policy.body, policy.version) == ("30 days.", 1)
+
+
+def test_document_write_with_a_title_without_letters_still_gets_a_slug():
+    doc = document_write(title="!!!", body="Body")
+
+    assert doc.slug == "document"

@@ -1,0 +1,126 @@
+"""What every agent tool shares: the decorator that turns an ``async def`` returning a dict into
+an SDK function tool with JSON results, readable errors and a timeout.
+
+A tool body returns a JSON-able dict or raises ``ApplicationError``; both become a JSON string
+for the model (``{"error": ..., "field": ...}`` on failure) and the run goes on. Arguments the
+SDK cannot parse or validate never reach the body: ``tool_failure_message`` explains them."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from agents import FunctionTool, RunContextWrapper, function_tool
+from agents.exceptions import ModelBehaviorError
+from agents.function_schema import function_schema
+from agents.run_config import ToolErrorFormatterArgs
+from django.conf import settings
+from pydantic import BaseModel, ValidationError
+
+from tasks.agents.context import SupportContext
+from tools_app.errors import ApplicationError
+
+logger = logging.getLogger(__name__)
+
+TOOL_TIMED_OUT = "The tool timed out"
+TOOL_BAD_JSON = "The arguments are not a valid JSON object."
+TOOL_BAD_ARGUMENTS = "The arguments do not match the tool's parameters"
+TOOL_UNEXPECTED = "The tool failed unexpectedly; nothing was changed by this call."
+TOOL_NOT_FOUND = "There is no tool named {name!r}; use one of the tools you were given."
+NO_CUSTOMER = "This task has no customer: it is not about a ticket from a known customer."
+NO_TICKET = "This task is not about a ticket."
+
+ApprovalCheck = Callable[[RunContextWrapper[Any], dict[str, Any], str], Awaitable[bool]]
+
+# Argument models per tool name, to explain a call the SDK rejected.
+_PARAM_MODELS: dict[str, type[BaseModel]] = {}
+
+
+def encode(result: dict[str, Any]) -> str:
+    return json.dumps(result, default=str, ensure_ascii=False)
+
+
+def customer_id_of(ctx: RunContextWrapper[SupportContext]) -> int:
+    """The ticket's customer, from the run context (never from the model's arguments)."""
+    customer_id = ctx.context.customer_id
+    if customer_id is None:
+        raise ApplicationError(NO_CUSTOMER)
+    return customer_id
+
+
+def ticket_id_of(ctx: RunContextWrapper[SupportContext]) -> int:
+    ticket_id = ctx.context.ticket_id
+    if ticket_id is None:
+        raise ApplicationError(NO_TICKET)
+    return ticket_id
+
+
+def _argument_error(tool_name: str, raw: str) -> dict[str, Any]:
+    try:
+        data = json.loads(raw) if raw else {}
+    except ValueError:
+        return {"error": TOOL_BAD_JSON, "field": "arguments"}
+    if not isinstance(data, dict):
+        return {"error": TOOL_BAD_JSON, "field": "arguments"}
+    model = _PARAM_MODELS.get(tool_name)
+    if model is not None:
+        try:
+            model(**data)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            field = ".".join(str(part) for part in first.get("loc", ())) or "arguments"
+            return {"error": f"{TOOL_BAD_ARGUMENTS}: {field}: {first['msg']}", "field": field}
+    return {"error": TOOL_BAD_ARGUMENTS + ".", "field": "arguments"}
+
+
+def tool_failure_message(ctx: RunContextWrapper[Any], error: Exception) -> str:
+    """The SDK calls this for anything that escaped a tool: bad arguments (explained so the
+    model can fix its call) or a bug (logged; the model hears only that it failed)."""
+    if isinstance(error, ModelBehaviorError):
+        name = getattr(ctx, "tool_name", "")
+        return encode(_argument_error(name, getattr(ctx, "tool_arguments", "") or ""))
+    logger.error("Agent tool %s failed", getattr(ctx, "tool_name", "?"), exc_info=error)
+    return encode({"error": TOOL_UNEXPECTED})
+
+
+def tool_error_formatter(args: ToolErrorFormatterArgs[Any]) -> str | None:
+    """Run-level formatter: a call to a tool that does not exist gets a JSON error result and
+    the run goes on (with ``tool_not_found_behavior="return_error_to_model"``)."""
+    if args.kind == "tool_not_found":
+        return encode({"error": TOOL_NOT_FOUND.format(name=args.tool_name), "field": "name"})
+    return None
+
+
+def support_tool(
+    func: Callable[..., Awaitable[dict[str, Any]]] | None = None,
+    *,
+    needs_approval: bool | ApprovalCheck = False,
+) -> Any:
+    """``@support_tool``: an ``async def`` returning a dict becomes a ``FunctionTool`` whose
+    result is JSON, whose ``ApplicationError`` is an error result, and which gives up after
+    ``settings.TOOL_TIMEOUT_SECONDS`` with ``{"error": "The tool timed out"}``."""
+
+    def build(body: Callable[..., Awaitable[dict[str, Any]]]) -> FunctionTool:
+        @functools.wraps(body)
+        async def wrapper(*args: Any, **kwargs: Any) -> str:
+            timeout = settings.TOOL_TIMEOUT_SECONDS
+            try:
+                async with asyncio.timeout(timeout):
+                    result = await body(*args, **kwargs)
+            except ApplicationError as exc:
+                result = exc.as_dict()
+            except TimeoutError:
+                result = {"error": TOOL_TIMED_OUT, "timeout_seconds": timeout}
+            return encode(result)
+
+        tool = function_tool(
+            wrapper, failure_error_function=tool_failure_message, needs_approval=needs_approval
+        )
+        _PARAM_MODELS[tool.name] = function_schema(wrapper).params_pydantic_model
+        return tool
+
+    return build(func) if func is not None else build
