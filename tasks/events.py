@@ -1,37 +1,36 @@
-"""Task events: names, storage with a per-task sequence number, and publishing.
+"""Task events: names, and storage with a per-task sequence number (factories per event live
+with the services that cause them).
 
 Every change to a task is one stored ``TaskEvent`` with the next ``seq`` of that task, then a
-message to the channel-layer groups of the task and of the dashboard. The database is the
-record: a publish is best effort (a client that missed it reads the events after its last seq).
-Streaming deltas are published live only and never stored.
-
-Channel-layer message (``type`` routes to a consumer's ``task_event`` handler)::
-
-    {"type": "task.event", "task_id": 7, "seq": 12, "event": "tool.called",
-     "data": {...}, "created_at": "2026-10-02T10:00:00+00:00"}
-
-``seq`` is ``None`` for live-only events. Events that change the task's status carry
-``data["status"]``.
+message to the channel-layer groups of the task and of the dashboard (``tasks.event_bus``,
+re-exported here). The database is the record. Streaming deltas are published live only and
+never stored. Events that change the task's status carry ``data["status"]``.
 """
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
+from tasks.event_bus import (
+    DASHBOARD_GROUP,
+    LIVE_EVENT_TYPES,
+    MESSAGE_TYPE,
+    event_message,
+    events_publish,
+    events_publish_on_commit,
+    live_message,
+    live_publish,
+    live_publish_nowait,
+    publish_nowait,
+    task_group,
+)
 from tasks.models import Task, TaskEvent
-
-logger = logging.getLogger(__name__)
-
-DASHBOARD_GROUP = "dashboard"
-MESSAGE_TYPE = "task.event"
 
 EventSpec = tuple[str, dict[str, Any]]
 
@@ -57,7 +56,7 @@ class TaskEventType:
     MESSAGE_DELTA = "message.delta"
     REASONING_DELTA = "reasoning.delta"
 
-    LIVE_ONLY = frozenset({MESSAGE_DELTA, REASONING_DELTA})
+    LIVE_ONLY = LIVE_EVENT_TYPES
     STORED = frozenset(
         {
             TASK_CREATED,
@@ -80,12 +79,80 @@ class TaskEventType:
     )
 
 
-def task_group(task_id: int) -> str:
-    """The channel-layer group of one task (only ``[a-zA-Z0-9-_.]``, well under 100 chars)."""
-    return f"task-{int(task_id)}"
-
-
 # --- storing ----------------------------------------------------------------------------------
+
+
+@dataclass
+class EventWrite:
+    """Events of one task to store with the task's next sequence numbers, task field updates
+    to apply in the same transaction, and a ``guard`` (extra conditions on the task row, such
+    as its status and lease owner) without which nothing is written."""
+
+    task_id: int
+    events: Sequence[EventSpec] = ()
+    updates: dict[str, Any] = field(default_factory=dict)
+    guard: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class WriteResult:
+    applied: bool
+    events: list[TaskEvent]
+    cancel_requested: bool = False
+
+
+def events_store_many(writes: Sequence[EventWrite]) -> list[WriteResult]:
+    """Applies ``writes`` (of one or many tasks) in one transaction; one result each.
+
+    Each write takes its numbers with ``UPDATE ... SET last_seq = last_seq + n`` guarded by
+    its conditions: the row stays locked to the end of the transaction (PostgreSQL row lock,
+    SQLite IMMEDIATE transactions), so concurrent writers of a task get contiguous, unique
+    numbers, and a crash stores all of a batch or none of it. The caller learns whether staff
+    asked to cancel from the same read."""
+    for write in writes:
+        for event_type, _ in write.events:
+            if event_type not in TaskEventType.STORED:
+                raise ValueError(f"{event_type!r} is not a stored task event type")
+    now = timezone.now()
+    with transaction.atomic():
+        applied = []
+        for write in writes:
+            updates: dict[str, Any] = dict(write.updates)
+            if write.events:
+                updates["last_seq"] = F("last_seq") + len(write.events)
+            if not updates and not write.guard:
+                applied.append(True)
+                continue
+            updates = updates or {"last_seq": F("last_seq")}
+            rows = Task.objects.filter(pk=write.task_id, **write.guard).update(**updates)
+            applied.append(rows == 1)
+        state = {
+            pk: (last_seq, cancel)
+            for pk, last_seq, cancel in Task.objects.filter(
+                pk__in={w.task_id for w in writes}
+            ).values_list("pk", "last_seq", "cancel_requested")
+        }
+        # Number each task's writes from its final last_seq backwards, in write order.
+        seq_end = {pk: last_seq for pk, (last_seq, _) in state.items()}
+        results: list[WriteResult] = [WriteResult(False, [])] * len(writes)
+        rows_to_insert: list[TaskEvent] = []
+        for index in reversed(range(len(writes))):
+            write = writes[index]
+            cancel = state.get(write.task_id, (0, False))[1]
+            if not applied[index] or write.task_id not in state:
+                results[index] = WriteResult(False, [], cancel)
+                continue
+            first = seq_end[write.task_id] - len(write.events) + 1
+            seq_end[write.task_id] = first - 1
+            stored = [
+                TaskEvent(task_id=write.task_id, seq=first + i, type=t, data=d, created_at=now)
+                for i, (t, d) in enumerate(write.events)
+            ]
+            rows_to_insert.extend(stored)
+            results[index] = WriteResult(True, stored, cancel)
+        if rows_to_insert:
+            TaskEvent.objects.bulk_create(rows_to_insert)
+    return results
 
 
 def events_store(
@@ -94,32 +161,9 @@ def events_store(
     events: Sequence[EventSpec],
     task_updates: dict[str, Any] | None = None,
 ) -> list[TaskEvent]:
-    """Stores ``events`` with the task's next sequence numbers, and applies ``task_updates``
-    to the task row in the same transaction.
-
-    The task row is locked while the numbers are taken (``select_for_update``; SQLite runs
-    IMMEDIATE transactions, which hold the write lock), so concurrent writers of one task get
-    contiguous, unique numbers and a crash stores all of a batch or none of it."""
-    for event_type, _ in events:
-        if event_type not in TaskEventType.STORED:
-            raise ValueError(f"{event_type!r} is not a stored task event type")
-    with transaction.atomic():
-        last_seq = (
-            Task.objects.select_for_update().filter(pk=task_id).values_list("last_seq", flat=True)
-        ).get()
-        now = timezone.now()
-        rows = [
-            TaskEvent(task_id=task_id, seq=last_seq + i, type=event_type, data=data, created_at=now)
-            for i, (event_type, data) in enumerate(events, start=1)
-        ]
-        if rows:
-            TaskEvent.objects.bulk_create(rows)
-        updates: dict[str, Any] = dict(task_updates or {})
-        if rows:
-            updates["last_seq"] = last_seq + len(rows)
-        if updates:
-            Task.objects.filter(pk=task_id).update(**updates)
-    return rows
+    """Stores one task's ``events`` (and ``task_updates``) in one transaction."""
+    write = EventWrite(task_id=task_id, events=events, updates=dict(task_updates or {}))
+    return events_store_many([write])[0].events
 
 
 def event_store(*, task_id: int, type: str, data: dict[str, Any]) -> TaskEvent:
@@ -135,67 +179,23 @@ def event_list(
     return qs[:limit] if limit else qs
 
 
-# --- publishing -------------------------------------------------------------------------------
-
-
-def event_message(event: TaskEvent) -> dict[str, Any]:
-    """The channel-layer message for a stored event."""
-    return {
-        "type": MESSAGE_TYPE,
-        "task_id": event.task_id,
-        "seq": event.seq,
-        "event": event.type,
-        "data": event.data,
-        "created_at": event.created_at.isoformat() if event.created_at else None,
-    }
-
-
-def live_message(*, task_id: int, type: str, data: dict[str, Any]) -> dict[str, Any]:
-    """The channel-layer message of a live-only event (a delta)."""
-    return {
-        "type": MESSAGE_TYPE,
-        "task_id": task_id,
-        "seq": None,
-        "event": type,
-        "data": data,
-        "created_at": timezone.now().isoformat(),
-    }
-
-
-async def _send(messages: Iterable[dict[str, Any]]) -> None:
-    layer = get_channel_layer()
-    if layer is None:
-        return
-    for message in messages:
-        try:
-            await layer.group_send(task_group(message["task_id"]), message)
-            if message["event"] not in TaskEventType.LIVE_ONLY:
-                await layer.group_send(DASHBOARD_GROUP, message)
-        except Exception:  # a full or unreachable layer must never fail the task
-            logger.warning("Could not publish task event %s", message.get("event"), exc_info=True)
-
-
-async def events_publish(events: Iterable[TaskEvent]) -> None:
-    """Publishes stored events (call after their transaction committed)."""
-    await _send([event_message(event) for event in events])
-
-
-async def live_publish(*, task_id: int, type: str, data: dict[str, Any]) -> None:
-    """Publishes a live-only event to the task's group (deltas do not go to the dashboard)."""
-    await _send([live_message(task_id=task_id, type=type, data=data)])
-
-
-def events_publish_on_commit(events: Sequence[TaskEvent]) -> None:
-    """For sync code: publishes ``events`` once the current transaction commits (at once when
-    there is none), so no one hears of an event the database does not hold."""
-    if not events:
-        return
-    messages = [event_message(event) for event in events]
-
-    def publish() -> None:
-        try:
-            async_to_sync(_send)(messages)
-        except Exception:
-            logger.warning("Could not publish task events", exc_info=True)
-
-    transaction.on_commit(publish)
+__all__ = [
+    "DASHBOARD_GROUP",
+    "MESSAGE_TYPE",
+    "EventSpec",
+    "EventWrite",
+    "TaskEventType",
+    "WriteResult",
+    "event_list",
+    "event_message",
+    "event_store",
+    "events_publish",
+    "events_publish_on_commit",
+    "events_store",
+    "events_store_many",
+    "live_message",
+    "live_publish",
+    "live_publish_nowait",
+    "publish_nowait",
+    "task_group",
+]

@@ -22,3 +22,9 @@ def staff_client(staff_user: User) -> Client:
     client = Client()
     client.force_login(staff_user)
     return client
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Browser tests run last: Playwright's sync API keeps an event loop running in the main
+    thread for the session-scoped browser, which would break the asyncio tests after it."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)

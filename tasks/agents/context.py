@@ -3,12 +3,29 @@ services and selectors, so a context never carries stale ORM objects across awai
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import dataclasses
+from collections.abc import Mapping
+from typing import Any
 
 
-@dataclass
+@dataclasses.dataclass
 class SupportContext:
     task_id: int
     ticket_id: int | None
     customer_id: int | None
     user_id: int | None
+
+    @staticmethod
+    def serialize(context: Any) -> Mapping[str, Any]:
+        """For ``RunState.to_json(context_serializer=SupportContext.serialize)``."""
+        return dataclasses.asdict(context)
+
+    @classmethod
+    def deserialize(cls, data: Mapping[str, Any]) -> SupportContext:
+        """For ``RunState.from_json(agent, data, context_deserializer=...)`` on resume."""
+        return cls(
+            task_id=int(data["task_id"]),
+            ticket_id=data.get("ticket_id"),
+            customer_id=data.get("customer_id"),
+            user_id=data.get("user_id"),
+        )

@@ -1,33 +1,33 @@
-"""Batches a running task's events into one short transaction per turn.
+"""Batches a running task's events into one write per turn, pipelined with the run.
 
-The run loop adds events as the model streams; ``flush`` stores them (with any task field
-updates such as token counts) in one transaction, then publishes them. The run loop flushes at
-every turn and tool boundary and at the end, so nothing is lost, and one write per turn keeps
-hundreds of concurrent tasks from queueing on the database."""
+The run loop adds events as the model streams and flushes at every turn and tool boundary:
+the batch goes to the process's group writer and the run continues at once, so the model's
+next turn overlaps the write. At most one batch per task is in flight: the next flush first
+settles the previous one, and a batch whose write failed is sent again ahead of newer events,
+so nothing is lost or reordered. ``settle`` waits for everything (before the final write)."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from collections.abc import Callable
 from typing import Any
 
-from asgiref.sync import sync_to_async
+from tasks.events import EventSpec, EventWrite, WriteResult, live_publish_nowait
+from tasks.runtime.writer import get_writer
 
-from tasks.events import EventSpec, events_publish, events_store, live_publish
-from tasks.models import Task, TaskEvent
+logger = logging.getLogger(__name__)
 
-
-def _store_batch(
-    task_id: int, events: list[EventSpec], updates: dict[str, Any]
-) -> tuple[list[TaskEvent], bool]:
-    stored = events_store(task_id=task_id, events=events, task_updates=updates)
-    cancel = Task.objects.filter(pk=task_id, cancel_requested=True).exists()
-    return stored, cancel
+Batch = tuple[list[EventSpec], dict[str, Any]]
 
 
 class EventRecorder:
-    def __init__(self, task_id: int) -> None:
+    def __init__(self, task_id: int, *, on_cancel: Callable[[], None] | None = None) -> None:
         self.task_id = task_id
+        self.on_cancel = on_cancel
         self._events: list[EventSpec] = []
         self._updates: dict[str, Any] = {}
+        self._inflight: tuple[asyncio.Future[WriteResult], Batch] | None = None
         self.stored = 0
 
     @property
@@ -41,16 +41,37 @@ class EventRecorder:
         """Task fields written with the next batch (e.g. token counts)."""
         self._updates.update(fields)
 
-    async def flush(self) -> bool:
-        """Stores and publishes what is pending. Returns whether staff asked to cancel."""
-        events, updates = self._events, self._updates
+    def take(self) -> Batch:
+        """Hands over what is pending (to write it together with a final transition)."""
+        batch = (self._events, self._updates)
         self._events, self._updates = [], {}
-        stored, cancel = await sync_to_async(_store_batch)(self.task_id, events, updates)
-        self.stored += len(stored)
-        if stored:
-            await events_publish(stored)
-        return cancel
+        return batch
 
-    async def live(self, event_type: str, data: dict[str, Any]) -> None:
+    async def flush(self) -> None:
+        """Sends what is pending to the writer without waiting for the commit."""
+        await self.settle()
+        events, updates = self.take()
+        write = EventWrite(task_id=self.task_id, events=events, updates=updates)
+        self._inflight = (get_writer().submit(write), (events, updates))
+
+    async def settle(self) -> None:
+        """Waits for the batch in flight. A failed batch goes back in front of the pending
+        events (sent again with the next write); staff's cancel request is passed on."""
+        if self._inflight is None:
+            return
+        future, (events, updates) = self._inflight
+        self._inflight = None
+        try:
+            result = await future
+        except Exception:
+            logger.warning("Events of task %s not stored; retrying", self.task_id, exc_info=True)
+            self._events = events + self._events
+            self._updates = {**updates, **self._updates}
+            return
+        self.stored += len(result.events)
+        if result.cancel_requested and self.on_cancel is not None:
+            self.on_cancel()
+
+    def live(self, event_type: str, data: dict[str, Any]) -> None:
         """A live-only event (a delta): published now, never stored."""
-        await live_publish(task_id=self.task_id, type=event_type, data=data)
+        live_publish_nowait(task_id=self.task_id, type=event_type, data=data)

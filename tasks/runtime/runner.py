@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
-from agents import Agent, Model, RunConfig, Runner
+from agents import Agent, Model, ModelSettings, RunConfig, Runner
 from agents.items import TResponseInputItem
 from agents.models.openai_responses import OpenAIResponsesModel
 from agents.result import RunResultStreaming
@@ -16,28 +17,30 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 
 from tasks.agents.context import SupportContext
-from tasks.events import TaskEventType
+from tasks.events import EventWrite, TaskEventType
 from tasks.models import Task
 from tasks.runtime.errors import describe_run_error
 from tasks.runtime.recorder import EventRecorder
 from tasks.runtime.stream_mapping import StreamMapper, parse_json
 from tasks.runtime.usage import usage_cost
+from tasks.runtime.writer import get_writer
 from tasks.services.task_finish import (
     ApprovalSpec,
+    cancelled_write,
+    completed_write,
+    failed_write,
     task_finish_awaiting_approval,
-    task_finish_cancelled,
-    task_finish_completed,
-    task_finish_failed,
 )
 from tools_app.agent_tools import APPROVAL_DESCRIBERS, TODO_TOOL_NAMES, tool_error_formatter
 
 logger = logging.getLogger(__name__)
 
 
-def run_config() -> RunConfig:
+def run_config(model_settings: ModelSettings | None = None) -> RunConfig:
     """An unknown tool name gets an error result (the run goes on) instead of an exception."""
     return RunConfig(
         workflow_name="AgentDesk task",
+        model_settings=model_settings,
         tool_not_found_behavior="return_error_to_model",
         tool_error_formatter=tool_error_formatter,
         tracing_disabled=not settings.OPENAI_API_KEY,
@@ -71,6 +74,7 @@ class TaskRun:
         model_name: str,
         input: str | list[TResponseInputItem],
         previous_response_id: str | None = None,
+        model_settings: ModelSettings | None = None,
     ) -> None:
         self.task = task
         self.owner = owner
@@ -78,7 +82,12 @@ class TaskRun:
         self.model_name = model_name
         self.input = input
         self.previous_response_id = previous_response_id
-        self.recorder = EventRecorder(task.pk)
+        # On the Responses API only the newest message is sent: the rest of the stored history
+        # is kept in front of what this run adds.
+        history = list(task.history or [])
+        self.history_prefix = history[:-1] if previous_response_id and history else []
+        self.model_settings = model_settings
+        self.recorder = EventRecorder(task.pk, on_cancel=self._cancel_requested)
         self.mapper = StreamMapper(self.recorder, hidden_tools=TODO_TOOL_NAMES)
         self.max_turns = settings.AGENT_MAX_TURNS
         self.cancelled = False
@@ -108,7 +117,7 @@ class TaskRun:
             self.input,
             context=self.context(),
             max_turns=self.max_turns,
-            run_config=run_config(),
+            run_config=run_config(self.model_settings),
             previous_response_id=self.previous_response_id,
         )
         self._result = result
@@ -120,19 +129,18 @@ class TaskRun:
                     await self._flush(result)
         except Exception as exc:
             logger.info("Task %s run failed: %r", self.task.pk, exc)
-            await self._flush(result)
             reason = describe_run_error(exc, max_turns=self.max_turns)
-            await sync_to_async(task_finish_failed)(
-                task_id=self.task.pk, owner=self.owner, reason=reason
-            )
+            await self._end(result, failed_write, Task.Status.FAILED, reason=reason)
             return Task.Status.FAILED
-        await self._flush(result)
         return await self._finish(result)
+
+    def _cancel_requested(self) -> None:
+        if not self.cancelled:
+            self.request_cancel()
 
     async def _flush(self, result: RunResultStreaming) -> None:
         self._record_usage(result)
-        if await self.recorder.flush() and not self.cancelled:
-            self.request_cancel()
+        await self.recorder.flush()
 
     def _record_usage(self, result: RunResultStreaming) -> None:
         usage = result.context_wrapper.usage
@@ -157,33 +165,46 @@ class TaskRun:
         )
         self.recorder.update_task(input_tokens=totals[0], output_tokens=totals[1], cost=cost)
 
+    async def _end(
+        self, result: RunResultStreaming, build: Callable[..., EventWrite], status: str, **kw: Any
+    ) -> str:
+        """Writes the run's last events and its end in one guarded write."""
+        self._record_usage(result)
+        await self.recorder.settle()
+        events, updates = self.recorder.take()
+        write = build(task_id=self.task.pk, owner=self.owner, events=events, **kw)
+        write.updates = {**updates, **write.updates}
+        await get_writer().write(write)
+        return status
+
     async def _finish(self, result: RunResultStreaming) -> str:
-        task_id, owner = self.task.pk, self.owner
         if result.interruptions:
+            await self._flush(result)
+            await self.recorder.settle()
             approvals = [await self._approval_spec(item) for item in result.interruptions]
             await sync_to_async(task_finish_awaiting_approval)(
-                task_id=task_id,
-                owner=owner,
-                run_state=result.to_state().to_json(),
+                task_id=self.task.pk,
+                owner=self.owner,
+                run_state=result.to_state().to_json(context_serializer=SupportContext.serialize),
                 approvals=approvals,
             )
             return Task.Status.AWAITING_APPROVAL
-        if result.final_output is None and self.cancelled:
-            await sync_to_async(task_finish_cancelled)(task_id=task_id, owner=owner)
-            return Task.Status.CANCELLED
         output = result.final_output
+        if output is None and self.cancelled:
+            return await self._end(result, cancelled_write, Task.Status.CANCELLED)
         if output is None:
             final = ""
         else:
             final = output if isinstance(output, str) else json.dumps(output, default=str)
-        await sync_to_async(task_finish_completed)(
-            task_id=task_id,
-            owner=owner,
+        return await self._end(
+            result,
+            completed_write,
+            Task.Status.COMPLETED,
             final_output=final,
-            history=json.loads(json.dumps(result.to_input_list(), default=str)),
+            history=self.history_prefix
+            + json.loads(json.dumps(result.to_input_list(), default=str)),
             previous_response_id=result.last_response_id or "",
         )
-        return Task.Status.COMPLETED
 
     async def _approval_spec(self, item: Any) -> ApprovalSpec:
         raw = item.raw_item

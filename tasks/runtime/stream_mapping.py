@@ -77,9 +77,9 @@ class StreamMapper:
     async def _raw(self, data: Any) -> bool:
         kind = getattr(data, "type", "")
         if kind == "response.output_text.delta":
-            await self.recorder.live(TaskEventType.MESSAGE_DELTA, {"delta": data.delta})
+            self.recorder.live(TaskEventType.MESSAGE_DELTA, {"delta": data.delta})
         elif kind == "response.reasoning_summary_text.delta":
-            await self.recorder.live(TaskEventType.REASONING_DELTA, {"delta": data.delta})
+            self.recorder.live(TaskEventType.REASONING_DELTA, {"delta": data.delta})
         elif kind == "response.completed":
             self.turns += 1
             output = getattr(data.response, "output", None) or []

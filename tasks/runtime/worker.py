@@ -17,18 +17,22 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from agents import Model
+from agents import Agent, Model, ModelSettings
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import close_old_connections
 
+from tasks.agents.context import SupportContext
 from tasks.agents.support import build_agent
 from tasks.models import Task
 from tasks.runtime.errors import describe_run_error
 from tasks.runtime.runner import TaskRun, run_input
-from tasks.services.task_finish import task_finish_failed
+from tasks.runtime.writer import get_writer
+from tasks.services.task_finish import failed_write
 from tasks.services.task_lifecycle import (
-    task_claim,
+    cancel_listener_add,
+    claim_write,
+    task_for_run,
     task_heartbeat,
     task_queued_ids,
     task_recover_stale,
@@ -39,6 +43,7 @@ logger = logging.getLogger(__name__)
 
 SWEEP_SECONDS = 10.0
 ModelFactory = Callable[[], tuple[Model, str]]
+AgentFactory = Callable[[Model], Agent[SupportContext]]
 
 
 def load_task_model() -> tuple[Model, str]:
@@ -46,6 +51,13 @@ def load_task_model() -> tuple[Model, str]:
     from tasks.agents.models.provider import get_task_model
 
     return get_task_model()
+
+
+def load_task_model_settings() -> ModelSettings:
+    """Model settings of task runs (reasoning summaries, usage in streams) from the provider."""
+    from tasks.agents.models.provider import task_model_settings
+
+    return task_model_settings()
 
 
 def _set_model_name(task_id: int, name: str) -> None:
@@ -59,16 +71,24 @@ class TaskWorker:
         concurrency: int | None = None,
         owner: str | None = None,
         model_factory: ModelFactory | None = None,
+        agent_factory: AgentFactory = build_agent,
         sweep_seconds: float = SWEEP_SECONDS,
     ) -> None:
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.concurrency = concurrency or settings.WORKER_CONCURRENCY
         self.model_factory = model_factory or load_task_model
+        # An injected model (tests, the benchmark) runs with default settings.
+        self.model_settings_factory: Callable[[], ModelSettings] = (
+            ModelSettings if model_factory is not None else load_task_model_settings
+        )
+        self.agent_factory = agent_factory
         self.sweep_seconds = sweep_seconds
         self._semaphore: asyncio.Semaphore | None = None
         self._jobs: dict[int, asyncio.Task[None]] = {}
         self._runs: dict[int, TaskRun] = {}
         self._sweeper: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        cancel_listener_add(self)
 
     # --- scheduling ---------------------------------------------------------------------------
 
@@ -80,10 +100,24 @@ class TaskWorker:
         """Schedules a claim of ``task_id`` (no-op if this worker already has it)."""
         if task_id in self._jobs:
             return False
-        job = asyncio.get_running_loop().create_task(self._claim_and_run(task_id))
+        self._loop = asyncio.get_running_loop()
+        job = self._loop.create_task(self._claim_and_run(task_id))
         self._jobs[task_id] = job
         job.add_done_callback(lambda _: self._jobs.pop(task_id, None))
         return True
+
+    def on_cancel_requested(self, task_id: int) -> None:
+        """Staff cancelled a task (called from any thread of this process): if this worker
+        runs it, it stops after the current turn without waiting for its next write."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        loop.call_soon_threadsafe(self._cancel_run, task_id)
+
+    def _cancel_run(self, task_id: int) -> None:
+        run = self._runs.get(task_id)
+        if run is not None:
+            run.request_cancel()
 
     def dispatch(self, message: dict[str, Any]) -> None:
         """Handles one channel-layer message addressed to the worker."""
@@ -108,6 +142,9 @@ class TaskWorker:
     async def _sweep_forever(self) -> None:
         while True:
             try:
+                # The worker's database connection lives as long as the process: drop it here
+                # if it broke or outlived CONN_MAX_AGE, between queries, never mid-transaction.
+                await sync_to_async(close_old_connections)()
                 await self.sweep()
             except Exception:
                 logger.exception("Worker sweep failed")
@@ -142,18 +179,17 @@ class TaskWorker:
     async def _claim_and_run(self, task_id: int) -> None:
         # Claim only once a slot is free: a task waiting here stays queued for other workers.
         async with self._slots():
-            await sync_to_async(close_old_connections)()
-            task = await sync_to_async(task_claim)(task_id=task_id, owner=self.owner)
-            if task is None:
+            claim = await get_writer().write(claim_write(task_id=task_id, owner=self.owner))
+            if not claim.applied:
                 return
             try:
+                task = await sync_to_async(task_for_run)(task_id=task_id)
                 await self._run(task)
             except Exception as exc:
                 logger.exception("Task %s crashed in the worker", task_id)
-                await sync_to_async(task_finish_failed)(
-                    task_id=task_id,
-                    owner=self.owner,
-                    reason=describe_run_error(exc, max_turns=settings.AGENT_MAX_TURNS),
+                reason = describe_run_error(exc, max_turns=settings.AGENT_MAX_TURNS)
+                await get_writer().write(
+                    failed_write(task_id=task_id, owner=self.owner, reason=reason)
                 )
 
     async def _run(self, task: Task) -> None:
@@ -165,10 +201,11 @@ class TaskWorker:
         run = TaskRun(
             task,
             owner=self.owner,
-            agent=build_agent(model),
+            agent=self.agent_factory(model),
             model_name=model_name,
             input=input,
             previous_response_id=previous_response_id,
+            model_settings=self.model_settings_factory(),
         )
         self._runs[task.pk] = run
         heartbeat = asyncio.get_running_loop().create_task(self._heartbeat(run))

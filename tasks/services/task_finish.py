@@ -1,7 +1,8 @@
 """How a worker's run of a task ends: completed, failed, cancelled, or paused for approval.
 
-Each transition is guarded by ``status=running`` and the worker's lease: a worker that lost its
-task (lease expired, another worker took it) records nothing."""
+Each end is a write guarded by ``status=running`` and the worker's lease: a worker that lost its
+task (lease expired, another worker took it) records nothing. The ``*_write`` builders give the
+write itself, for the worker's group writer; the ``task_finish_*`` services apply one now."""
 
 from __future__ import annotations
 
@@ -14,11 +15,19 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from tasks.events import TaskEventType, events_publish_on_commit, events_store
+from tasks.events import (
+    EventSpec,
+    EventWrite,
+    TaskEventType,
+    events_publish_on_commit,
+    events_store,
+    events_store_many,
+)
 from tasks.models import ApprovalRequest, Task
 
 # Format version of ``Task.run_state`` (the SDK's ``RunState.to_json()`` as a JSON string).
 RUN_STATE_VERSION = 1
+RELEASED = "The worker stopped; the task was put back in the queue."
 
 
 @dataclass(frozen=True)
@@ -32,86 +41,102 @@ class ApprovalSpec:
     reason: str
 
 
-def _owned(task_id: int, owner: str):
-    return Task.objects.filter(pk=task_id, status=Task.Status.RUNNING, lease_owner=owner)
+def _guard(owner: str) -> dict[str, Any]:
+    return {"status": Task.Status.RUNNING, "lease_owner": owner}
 
 
-def _finish(task_id: int, events: list[tuple[str, dict[str, Any]]], updates: dict[str, Any]):
-    stored = events_store(task_id=task_id, events=events, task_updates=updates)
-    events_publish_on_commit(stored)
+def _ended(status: str) -> dict[str, Any]:
+    now = timezone.now()
+    return {
+        "status": status,
+        "finished_at": now,
+        "lease_owner": "",
+        "lease_expires_at": None,
+        "updated_at": now,
+    }
 
 
-@transaction.atomic
-def task_finish_completed(
+def completed_write(
     *,
     task_id: int,
     owner: str,
     final_output: str,
     history: list[Any],
     previous_response_id: str,
-) -> bool:
+    events: list[EventSpec] | None = None,
+) -> EventWrite:
     """Stores the final output and the conversation (for follow-ups); ``task.completed``."""
-    if not _owned(task_id, owner).select_for_update().exists():
-        return False
-    now = timezone.now()
-    _finish(
-        task_id,
-        [(TaskEventType.TASK_COMPLETED, {"status": "completed", "final_output": final_output})],
-        {
-            "status": Task.Status.COMPLETED,
+    return EventWrite(
+        task_id=task_id,
+        events=[
+            *(events or []),
+            (TaskEventType.TASK_COMPLETED, {"status": "completed", "final_output": final_output}),
+        ],
+        updates={
+            **_ended(Task.Status.COMPLETED),
             "final_output": final_output,
             "history": history,
             "previous_response_id": previous_response_id or "",
             "run_state": "",
-            "finished_at": now,
-            "lease_owner": "",
-            "lease_expires_at": None,
             "cancel_requested": False,
-            "updated_at": now,
         },
+        guard=_guard(owner),
     )
-    return True
 
 
-@transaction.atomic
-def task_finish_failed(*, task_id: int, owner: str, reason: str) -> bool:
-    """Records a readable failure reason; Retry re-queues the task."""
-    if not _owned(task_id, owner).select_for_update().exists():
-        return False
-    now = timezone.now()
-    _finish(
-        task_id,
-        [(TaskEventType.TASK_FAILED, {"status": "failed", "error": reason})],
-        {
-            "status": Task.Status.FAILED,
-            "error": reason,
-            "finished_at": now,
-            "lease_owner": "",
-            "lease_expires_at": None,
-            "updated_at": now,
-        },
+def failed_write(
+    *, task_id: int, owner: str, reason: str, events: list[EventSpec] | None = None
+) -> EventWrite:
+    """A readable failure reason; Retry re-queues the task."""
+    return EventWrite(
+        task_id=task_id,
+        events=[
+            *(events or []),
+            (TaskEventType.TASK_FAILED, {"status": "failed", "error": reason}),
+        ],
+        updates={**_ended(Task.Status.FAILED), "error": reason},
+        guard=_guard(owner),
     )
-    return True
 
 
-@transaction.atomic
-def task_finish_cancelled(*, task_id: int, owner: str) -> bool:
+def cancelled_write(
+    *, task_id: int, owner: str, events: list[EventSpec] | None = None
+) -> EventWrite:
     """The run stopped after a turn because staff cancelled it."""
-    if not _owned(task_id, owner).select_for_update().exists():
-        return False
-    now = timezone.now()
-    _finish(
-        task_id,
-        [(TaskEventType.TASK_CANCELLED, {"status": "cancelled"})],
-        {
-            "status": Task.Status.CANCELLED,
-            "finished_at": now,
-            "lease_owner": "",
-            "lease_expires_at": None,
-            "updated_at": now,
-        },
+    return EventWrite(
+        task_id=task_id,
+        events=[*(events or []), (TaskEventType.TASK_CANCELLED, {"status": "cancelled"})],
+        updates=_ended(Task.Status.CANCELLED),
+        guard=_guard(owner),
     )
-    return True
+
+
+def _apply(write: EventWrite) -> bool:
+    result = events_store_many([write])[0]
+    events_publish_on_commit(result.events)
+    return result.applied
+
+
+def task_finish_completed(
+    *, task_id: int, owner: str, final_output: str, history: list[Any], previous_response_id: str
+) -> bool:
+    return _apply(
+        completed_write(
+            task_id=task_id,
+            owner=owner,
+            final_output=final_output,
+            history=history,
+            previous_response_id=previous_response_id,
+        )
+    )
+
+
+def task_finish_failed(*, task_id: int, owner: str, reason: str) -> bool:
+    return _apply(failed_write(task_id=task_id, owner=owner, reason=reason))
+
+
+def task_finish_cancelled(*, task_id: int, owner: str) -> bool:
+    return _apply(cancelled_write(task_id=task_id, owner=owner))
 
 
 @transaction.atomic
@@ -120,7 +145,7 @@ def task_finish_awaiting_approval(
 ) -> list[ApprovalRequest]:
     """Pauses the task: one ``ApprovalRequest`` per pending tool call, the SDK run state saved
     for the resume, status ``awaiting_approval``. Returns the requests ([] if not owned)."""
-    if not _owned(task_id, owner).select_for_update().exists():
+    if not Task.objects.select_for_update().filter(pk=task_id, **_guard(owner)).exists():
         return []
     now = timezone.now()
     expires = now + timedelta(hours=settings.APPROVAL_EXPIRY_HOURS)
@@ -138,7 +163,7 @@ def task_finish_awaiting_approval(
             },
         )
         requests.append(request)
-    events: list[tuple[str, dict[str, Any]]] = [
+    events: list[EventSpec] = [
         (
             TaskEventType.APPROVAL_REQUESTED,
             {
@@ -158,10 +183,10 @@ def task_finish_awaiting_approval(
             {"status": "awaiting_approval", "approvals": [r.pk for r in requests]},
         )
     )
-    _finish(
-        task_id,
-        events,
-        {
+    stored = events_store(
+        task_id=task_id,
+        events=events,
+        task_updates={
             "status": Task.Status.AWAITING_APPROVAL,
             "run_state": json.dumps(run_state),
             "run_state_version": RUN_STATE_VERSION,
@@ -170,19 +195,17 @@ def task_finish_awaiting_approval(
             "updated_at": now,
         },
     )
+    events_publish_on_commit(stored)
     return requests
 
 
-@transaction.atomic
 def task_release(*, task_id: int, owner: str) -> bool:
     """A worker shutting down hands its running task back to the queue."""
-    if not _owned(task_id, owner).update(
-        status=Task.Status.QUEUED, lease_owner="", lease_expires_at=None
-    ):
-        return False
-    _finish(
-        task_id,
-        [(TaskEventType.TASK_STATUS_CHANGED, {"status": "queued", "reason": "worker stopped"})],
-        {},
+    return _apply(
+        EventWrite(
+            task_id=task_id,
+            events=[(TaskEventType.TASK_STATUS_CHANGED, {"status": "queued", "reason": RELEASED})],
+            updates={"status": Task.Status.QUEUED, "lease_owner": "", "lease_expires_at": None},
+            guard=_guard(owner),
+        )
     )
-    return True

@@ -7,7 +7,10 @@ worker that lost its lease changes nothing."""
 
 from __future__ import annotations
 
+import logging
+import weakref
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -15,7 +18,13 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from tasks.events import TaskEventType, events_publish_on_commit, events_store
+from tasks.events import (
+    EventWrite,
+    TaskEventType,
+    events_publish_on_commit,
+    events_store,
+    events_store_many,
+)
 from tasks.models import ApprovalRequest, Task
 from tasks.services.task_start import task_wake_on_commit
 from tools_app.errors import ApplicationError
@@ -35,6 +44,25 @@ CANCELLED_NOTE = "The task was cancelled before a decision."
 
 MAX_FOLLOW_UP = 10_000
 
+logger = logging.getLogger(__name__)
+
+# Workers of this process that want to hear of a cancel at once (the database is still the
+# record: workers elsewhere see ``cancel_requested`` at their next write or heartbeat).
+_cancel_listeners: weakref.WeakSet[Any] = weakref.WeakSet()
+
+
+def cancel_listener_add(listener: Any) -> None:
+    """Registers an object with ``on_cancel_requested(task_id)``, called from any thread."""
+    _cancel_listeners.add(listener)
+
+
+def _notify_cancel(task_id: int) -> None:
+    for listener in list(_cancel_listeners):
+        try:
+            listener.on_cancel_requested(task_id)
+        except Exception:
+            logger.warning("A cancel listener failed", exc_info=True)
+
 
 def _user_id(user: AbstractBaseUser | AnonymousUser | None) -> int | None:
     return user.pk if user is not None and user.is_authenticated else None
@@ -47,31 +75,40 @@ def _store(task_id: int, event_type: str, data: dict) -> None:
 # --- workers ----------------------------------------------------------------------------------
 
 
-@transaction.atomic
+def claim_write(*, task_id: int, owner: str) -> EventWrite:
+    """The guarded queued -> running transition of a claim, with its ``task.started``."""
+    now = timezone.now()
+    return EventWrite(
+        task_id=task_id,
+        events=[(TaskEventType.TASK_STARTED, {"status": Task.Status.RUNNING, "worker": owner})],
+        updates={
+            "status": Task.Status.RUNNING,
+            "lease_owner": owner,
+            "lease_expires_at": now + timedelta(seconds=settings.TASK_LEASE_SECONDS),
+            "heartbeat_at": now,
+            "attempts": F("attempts") + 1,
+            "started_at": now,
+            "finished_at": None,
+            "error": "",
+            "updated_at": now,
+        },
+        guard={"status": Task.Status.QUEUED},
+    )
+
+
+def task_for_run(*, task_id: int) -> Task:
+    """A claimed task with what a run reads (its ticket)."""
+    return Task.objects.select_related("ticket").get(pk=task_id)
+
+
 def task_claim(*, task_id: int, owner: str) -> Task | None:
     """Takes a queued task for the worker ``owner``: exactly one claimant wins, however many
     wake-ups arrive. Returns the claimed task, or None if it was not (or no longer) queued."""
-    now = timezone.now()
-    claimed = Task.objects.filter(pk=task_id, status=Task.Status.QUEUED).update(
-        status=Task.Status.RUNNING,
-        lease_owner=owner,
-        lease_expires_at=now + timedelta(seconds=settings.TASK_LEASE_SECONDS),
-        heartbeat_at=now,
-        attempts=F("attempts") + 1,
-        started_at=now,
-        finished_at=None,
-        error="",
-        updated_at=now,
-    )
-    if claimed != 1:
+    result = events_store_many([claim_write(task_id=task_id, owner=owner)])[0]
+    if not result.applied:
         return None
-    task = Task.objects.select_related("ticket").get(pk=task_id)
-    _store(
-        task_id,
-        TaskEventType.TASK_STARTED,
-        {"status": task.status, "attempt": task.attempts},
-    )
-    return task
+    events_publish_on_commit(result.events)
+    return task_for_run(task_id=task_id)
 
 
 def task_heartbeat(*, task_id: int, owner: str) -> tuple[bool, bool]:
@@ -158,6 +195,7 @@ def task_cancel(*, task: Task, user: AbstractBaseUser | AnonymousUser | None = N
     elif Task.objects.filter(pk=task.pk, status=Task.Status.RUNNING).update(
         cancel_requested=True, updated_at=now
     ):
+        transaction.on_commit(lambda: _notify_cancel(task.pk))
         _store(
             task.pk,
             TaskEventType.TASK_STATUS_CHANGED,

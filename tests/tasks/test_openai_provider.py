@@ -13,10 +13,11 @@ from agents import Agent, Model, ModelSettings, Runner, function_tool
 from agents.models.openai_chatcompletions import OpenAIChatCompletionsModel
 from agents.models.openai_responses import OpenAIResponsesModel
 from agents.tracing import get_trace_provider
+from agents.tracing.traces import NoOpTrace
 from openai.types.responses import ResponseTextDeltaEvent
 from pytest_django.fixtures import Settings as SettingsWrapper
 
-from tasks.agents.models import provider
+from tasks.agents.models import provider, tracing
 from tasks.agents.models.offline import OfflineSupportModel
 from tests.openai_stub import (
     CHAT,
@@ -109,8 +110,22 @@ def test_non_reasoning_models_get_no_reasoning_settings(settings: SettingsWrappe
 
 
 def test_tracing_export_is_off_without_a_key() -> None:
-    # the test settings have no key: importing the provider switched tracing off
-    assert get_trace_provider()._disabled is True  # type: ignore[attr-defined]
+    # the test settings have no key: importing the models package switched tracing off
+    assert isinstance(get_trace_provider().create_trace("check"), NoOpTrace)
+
+
+def test_tracing_stays_off_against_another_server_even_with_a_key(
+    settings: SettingsWrapper, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[object] = []
+    monkeypatch.setattr(tracing, "set_tracing_export_api_key", calls.append)
+    monkeypatch.setattr(tracing, "set_tracing_disabled", lambda flag: calls.append(flag))
+    settings.OPENAI_API_KEY = "sk-test"
+    settings.OPENAI_BASE_URL = "http://127.0.0.1:8080/v1"
+    tracing.configure_tracing()
+    settings.OPENAI_BASE_URL = ""
+    tracing.configure_tracing()
+    assert calls == [True, "sk-test"]
 
 
 @pytest.mark.asyncio

@@ -13,11 +13,14 @@ import pytest
 from agents import RunState
 from asgiref.sync import sync_to_async
 
-from tasks.agents.support import support_agent
+from tasks.agents.context import SupportContext
+from tasks.agents.models.provider import STATUS_ERROR
+from tasks.agents.support import build_agent, support_agent
 from tasks.models import ApprovalRequest, Task, TicketMessage, Todo
 from tasks.runtime.errors import MAX_TURNS_REASON
+from tasks.runtime.runner import TaskRun
 from tasks.services.task_finish import RUN_STATE_VERSION
-from tasks.services.task_lifecycle import task_cancel, task_follow_up, task_retry
+from tasks.services.task_lifecycle import task_cancel, task_claim, task_follow_up, task_retry
 from tasks.services.task_start import task_start_for_ticket
 from tests.factories import make_customer, make_order, make_refund_policy, make_ticket, make_user
 from tests.tasks.task_helpers import (
@@ -154,7 +157,8 @@ async def test_bad_tool_calls_get_error_results_and_the_run_goes_on():
 
 
 async def test_a_refund_pauses_the_run_for_approval():
-    task, _ = await setup()
+    task, world = await setup()
+    customer = world["customer"]
     refund = {"order_number": "ORD-2", "amount": "19.00", "reason": "duplicate October charge"}
 
     task = await run_task(task, [turn(call("issue_refund", refund, id="r1"))])
@@ -168,8 +172,11 @@ async def test_a_refund_pauses_the_run_for_approval():
     assert approval.reason == "duplicate October charge"
     assert approval.status == ApprovalRequest.Status.PENDING
     assert task.run_state_version == RUN_STATE_VERSION
-    state = await RunState.from_json(support_agent, json.loads(task.run_state))
+    state = await RunState.from_json(
+        support_agent, json.loads(task.run_state), context_deserializer=SupportContext.deserialize
+    )
     assert [item.raw_item.call_id for item in state.get_interruptions()] == ["r1"]
+    assert state._context is not None and state._context.context.customer_id == customer.pk
     types = await event_types(task)
     assert types[-3:] == ["tool.called", "approval.requested", "task.status_changed"]
     assert not await Refund.objects.aexists()
@@ -219,19 +226,23 @@ async def test_an_invalid_refund_never_reaches_a_person():
 
 
 def _server_error() -> openai.InternalServerError:
-    request = httpx2.Request("POST", "https://api.openai.com/v1/responses")
+    # The openai client numbers its retries in this header: the third attempt failed too.
+    request = httpx2.Request(
+        "POST", "https://api.openai.com/v1/responses", headers={"x-stainless-retry-count": "2"}
+    )
     response = httpx2.Response(500, request=request)
     return openai.InternalServerError("Internal Server Error", response=response, body=None)
 
 
-async def test_a_provider_failure_fails_the_task_with_a_reason_and_retry_recovers(settings):
-    settings.MODEL_MAX_RETRIES = 3
+async def test_a_provider_failure_fails_the_task_with_a_reason_and_retry_recovers():
     task, _ = await setup()
 
     task = await run_task(task, [_server_error()])
 
     assert task.status == Task.Status.FAILED
-    assert task.error == "The model provider failed after 3 attempts: 500 Internal Server Error"
+    assert task.error == STATUS_ERROR.format(
+        status=500, phrase="Internal Server Error", after=" after 3 attempts", detail=""
+    )
     assert (await events(task))[-1] == ("task.failed", {"status": "failed", "error": task.error})
 
     await sync_to_async(task_retry)(task=task)
@@ -276,6 +287,29 @@ async def test_cancel_stops_the_run_after_the_current_turn():
     assert types.count("tool.returned") == 2
 
 
+async def test_a_cancel_seen_only_in_the_database_stops_the_run_a_turn_later():
+    # Another process cancelled (no in-process signal): the worker reads it from its writes.
+    task, _ = await setup()
+
+    async def cancel_elsewhere(model_call: Any) -> ModelStep:
+        await Task.objects.filter(pk=task.pk).aupdate(cancel_requested=True)
+        return turn(call("lookup_customer", {}, id="c1"))
+
+    model = ScriptedModel(
+        [
+            ModelStep.respond(cancel_elsewhere),
+            turn(call("lookup_customer", {}, id="c2")),
+            turn(call("lookup_customer", {}, id="c3")),
+            final("never"),
+        ]
+    )
+
+    task = await run_task(task, model)
+
+    assert task.status == Task.Status.CANCELLED
+    assert model.remaining_steps >= 1
+
+
 async def test_follow_up_continues_the_same_conversation():
     task, _ = await setup()
     task = await run_task(task, [final("Refund requested.")])
@@ -292,6 +326,31 @@ async def test_follow_up_continues_the_same_conversation():
     assert "Refund requested." in contents[1]
     assert sent[-1] == {"role": "user", "content": "Also check ORD-1 please."}
     assert len(task.history) == len(sent) + 1
+
+
+async def test_a_responses_api_follow_up_sends_only_the_new_message_and_keeps_history():
+    task, _ = await setup()
+    task = await run_task(task, [final("First answer.")])
+    await sync_to_async(task_follow_up)(task=task, text="More?")
+    task = await sync_to_async(task_claim)(task_id=task.pk, owner="w1")
+    model = ScriptedModel([final("Second answer.")])
+
+    run = TaskRun(
+        task,
+        owner="w1",
+        agent=build_agent(model),
+        model_name="gpt-5-mini",
+        input=[task.history[-1]],
+        previous_response_id=task.previous_response_id,
+    )
+    await run.execute()
+
+    assert model.first_call.previous_response_id == "resp-789"
+    assert model.first_call.input == [{"role": "user", "content": "More?"}]
+    task = await Task.objects.aget(pk=task.pk)
+    texts = json.dumps(task.history)
+    assert texts.index("Charged twice") < texts.index("First answer.") < texts.index("More?")
+    assert texts.index("More?") < texts.index("Second answer.")
 
 
 async def test_usage_and_cost_accumulate_from_the_price_table():

@@ -10,7 +10,11 @@ from django.urls import reverse
 from tasks.events import TaskEventType, events_store
 from tasks.models import Task, Ticket, Todo
 from tasks.services.task_lifecycle import FOLLOW_UP_WHILE_ACTIVE, TASK_NOT_RETRYABLE
-from tasks.services.task_start import TICKET_NOT_WORKABLE, task_start_for_ticket
+from tasks.services.task_start import (
+    TICKET_NOT_WORKABLE,
+    task_start_for_ticket,
+    task_start_free_text,
+)
 from tasks.views.task_actions import BULK_NONE_SELECTED
 from tests.factories import make_ticket
 
@@ -54,6 +58,19 @@ def test_start_with_htmx_returns_the_agent_panel_with_the_new_task(staff_client)
     assert f'id="task-{task.pk}"' in html
     assert 'hx-trigger="every 2s"' in html
     assert "Start investigation" not in html
+
+
+def test_the_ticket_page_shows_the_agent_panel_with_the_latest_task(staff_client):
+    ticket = make_ticket()
+    task = _task(ticket, status=Task.Status.FAILED, error="The model provider returned 500.")
+
+    html = staff_client.get(reverse("tasks:ticket_detail", args=[ticket.number])).content.decode()
+
+    assert 'id="agent-panel"' in html
+    assert f'id="task-{task.pk}"' in html
+    assert "The model provider returned 500." in html
+    assert "Retry" in html
+    assert "Start investigation" in html
 
 
 def test_start_on_a_closed_ticket_is_a_400_with_the_reason(staff_client):
@@ -142,6 +159,16 @@ def test_task_page_shows_todos_timeline_output_usage_and_errors_in_red(staff_cli
     assert "1,500 tokens" in html
     assert "Send follow-up" in html
     assert "every 2s" not in html
+
+
+def test_a_free_text_task_has_its_own_page(staff_client, staff_user):
+    task = task_start_free_text(text="Summarise this week's refund tickets", user=staff_user)
+
+    html = staff_client.get(reverse("tasks:task_detail", args=[task.pk])).content.decode()
+
+    assert "<h1>Summarise this week&#x27;s refund tickets</h1>" in html
+    assert f'id="task-{task.pk}"' in html
+    assert "Queued" in html
 
 
 def test_task_page_polls_only_while_the_task_is_live(staff_client):

@@ -8,15 +8,16 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from tasks.agents.models.offline_account import analyze_account
+from tasks.agents.models.offline_billing import analyze_billing_question
 from tasks.agents.models.offline_facts import Facts, money, period_name, plural
+from tasks.agents.models.offline_other import analyze_other
 from tasks.agents.models.offline_policy import check_refund, find_duplicate_charges
 from tasks.agents.models.offline_service_analysis import (
-    analyze_account,
     analyze_bug,
     analyze_damaged,
     analyze_how_to,
     analyze_invoice,
-    analyze_other,
     analyze_shipping,
     target_order,
 )
@@ -117,6 +118,9 @@ def analyze_billing(facts: Facts) -> Findings:
             f"The {period_name(refunded[0].period)} double charge was already refunded.",
             data={"duplicate": refunded[0]},
         )
+    question = analyze_billing_question(facts)
+    if question is not None:
+        return question
     return Findings(
         "no_duplicate",
         "No two subscription charges share a billing period and amount: no duplicate. List the"
@@ -129,6 +133,13 @@ def analyze_refund(facts: Facts) -> Findings:
     order = target_order(facts, lambda o: o.get("kind") == "one_off")
     if order is None:
         return Findings("no_order", "The customer has no orders to refund; ask which one.")
+    if order.get("status") == "cancelled":
+        return Findings(
+            "refund_cancelled_order",
+            f"{order['number']} was cancelled, so its payment was never captured: nothing to"
+            " refund; the pending amount disappears from the statement.",
+            data={"order": order},
+        )
     reason = f"Customer refund request for {order.get('description') or order['number']}" + (
         f" (ticket #{facts.ticket.number})" if facts.ticket else ""
     )
@@ -149,6 +160,10 @@ ANALYSES: dict[str, Callable[[Facts], Findings]] = {
 
 def analyze(facts: Facts) -> Findings:
     """The findings for the ticket's category, after the checks every ticket gets."""
+    category = facts.ticket.category if facts.ticket else "other"
+    if category == "other" and not facts.mentioned_orders:
+        # Partnerships, press, phishing reports: no customer account needed.
+        return analyze_other(facts)
     if facts.ticket is not None and not facts.customer and facts.customer_error:
         return Findings(
             "no_customer",
@@ -157,5 +172,4 @@ def analyze(facts: Facts) -> Findings:
     foreign = foreign_order_findings(facts)
     if foreign is not None:
         return foreign
-    category = facts.ticket.category if facts.ticket else "other"
     return ANALYSES.get(category, analyze_other)(facts)

@@ -14,8 +14,8 @@ from tasks.agents.models.offline_facts import (
     order_numbers_in,
     period_name,
 )
+from tasks.agents.models.offline_letters import order_line
 from tasks.agents.models.offline_policy import find_duplicate_charges
-from tasks.agents.models.offline_replies import order_line
 from tasks.agents.models.offline_todos import FREE_TEXT_PLAN, TodoBoard, add_todos_call
 from tasks.agents.models.offline_transcript import Transcript
 from tasks.agents.models.offline_types import Decision, PlannedCall

@@ -4,7 +4,7 @@ the policy blocks, and billing findings that need no refund."""
 from __future__ import annotations
 
 from tasks.agents.models.offline_facts import Facts, day, money, period_name, plural
-from tasks.agents.models.offline_replies import Outcome, Wrapup, cur, letter, order_line
+from tasks.agents.models.offline_letters import Outcome, Wrapup, cur, letter, order_line
 from tasks.agents.models.offline_types import Findings
 
 SETTLE_TIME = (
@@ -133,8 +133,25 @@ def blocked_wrapup(findings: Findings, facts: Facts) -> Wrapup:
     )
 
 
-def billing_wrapup(findings: Findings, facts: Facts) -> Wrapup:
-    """Billing findings without a refund to make."""
+def billing_wrapup(findings: Findings, facts: Facts) -> Wrapup | None:
+    """Findings about money with no refund to make."""
+    if findings.kind == "refund_cancelled_order":
+        order = findings.data["order"]
+        text = (
+            f"Order {order['number']} was cancelled before it was charged, so the payment was"
+            " never captured and there's nothing to refund: the pending amount of"
+            f" {money(order.get('amount'), cur(order))} simply disappears from your statement"
+            " within 5-10 business days, depending on your bank."
+        )
+        return Wrapup(
+            letter(facts, text),
+            f"{order['number']} cancelled: payment never"
+            " captured, nothing to refund. Explained the pending amount.",
+            "solved",
+            f"{order['number']} was cancelled; nothing to refund, explained",
+        )
+    if findings.kind not in {"duplicate_already_refunded", "no_duplicate"}:
+        return None
     if findings.kind == "duplicate_already_refunded":
         dup = findings.data["duplicate"]
         text = (

@@ -9,11 +9,15 @@ does not have is skipped, so every call makes progress.
 
 from __future__ import annotations
 
+from tasks.agents.models.offline_account import account_wrapup
 from tasks.agents.models.offline_analysis import analyze
+from tasks.agents.models.offline_billing import billing_question_wrapup
 from tasks.agents.models.offline_facts import Facts, gather_facts, plural
 from tasks.agents.models.offline_followup import decide_followup, decide_free_text
+from tasks.agents.models.offline_letters import Outcome, Wrapup, outcome_of
+from tasks.agents.models.offline_other import general_wrapup, other_wrapup
 from tasks.agents.models.offline_refund_replies import billing_wrapup, blocked_wrapup, refund_wrapup
-from tasks.agents.models.offline_replies import Outcome, Wrapup, outcome_of, service_wrapup
+from tasks.agents.models.offline_replies import service_wrapup
 from tasks.agents.models.offline_service_analysis import best_article
 from tasks.agents.models.offline_todos import TodoBoard, add_todos_call, plan_for
 from tasks.agents.models.offline_transcript import Transcript, parse_transcript
@@ -21,7 +25,11 @@ from tasks.agents.models.offline_types import Decision, Findings, PlannedCall
 
 KNOWLEDGE_TOOLS = ("get_runbook", "read_document", "search_policies", "get_order")
 WRAPUP_TOOLS = ("reply_to_customer", "add_internal_note", "set_ticket_status")
+# Categories answered from the knowledge base, and the article kinds that can answer them
+# (a bug report looks for a known-issue document; any kind answers a how-to question).
+RESEARCH_KINDS: dict[str, tuple[str, ...]] = {"how_to": (), "bug_report": ("document",)}
 POLICY_SEARCHES = {
+    "billing": "subscription billing plan upgrade cancellation",
     "shipping": "shipping delivery delay lost package",
     "damaged_item": "damaged item replacement return",
     "account_access": "account security two-factor email change verification",
@@ -63,9 +71,15 @@ def compose(findings: Findings, facts: Facts, outcome: Outcome) -> Wrapup:
         return refund_wrapup(findings, facts, outcome)
     if findings.kind.endswith("_blocked"):
         return blocked_wrapup(findings, facts)
-    if findings.kind in {"duplicate_already_refunded", "no_duplicate"}:
-        return billing_wrapup(findings, facts)
-    return service_wrapup(findings, facts, outcome)
+    for wrapup in (
+        billing_wrapup(findings, facts),
+        billing_question_wrapup(findings, facts),
+        account_wrapup(findings, facts),
+        service_wrapup(findings, facts, outcome),
+    ):
+        if wrapup is not None:
+            return wrapup
+    return other_wrapup(findings, facts) or general_wrapup(facts)
 
 
 def _knowledge_calls(facts: Facts, transcript: Transcript) -> list[PlannedCall]:
@@ -74,7 +88,9 @@ def _knowledge_calls(facts: Facts, transcript: Transcript) -> list[PlannedCall]:
     calls = [PlannedCall("get_runbook", {"category": ticket.category})]
     if ticket.category in {"billing", "refund"}:
         calls.append(PlannedCall("read_document", {"slug": "refund-policy"}))
-    else:
+    if ticket.category == "billing":
+        calls.append(PlannedCall("search_policies", {"query": POLICY_SEARCHES["billing"]}))
+    if ticket.category not in {"billing", "refund"}:
         query = POLICY_SEARCHES.get(ticket.category) or ticket.subject or ticket.category
         calls.append(PlannedCall("search_policies", {"query": query}))
     calls += [PlannedCall("get_order", {"order_number": n}) for n in facts.mentioned_orders]
@@ -84,9 +100,9 @@ def _knowledge_calls(facts: Facts, transcript: Transcript) -> list[PlannedCall]:
 def _research_calls(facts: Facts, transcript: Transcript) -> list[PlannedCall]:
     """A question is answered from the search hit that matches it best, read in full."""
     ticket = transcript.ticket
-    if ticket is None or ticket.category not in {"how_to", "bug_report", "other"}:
+    if ticket is None or ticket.category not in RESEARCH_KINDS:
         return []
-    best = best_article(facts)
+    best = best_article(facts, RESEARCH_KINDS[ticket.category])
     read = {str(ex.arguments.get("slug")) for ex in transcript.calls("read_document")}
     slug = str(best.get("slug") or "") if best else ""
     if not slug or slug in read or any(d.get("slug") == slug for d in facts.documents):

@@ -1,5 +1,5 @@
-"""What the offline model concludes on service tickets: shipping, damaged items, account
-access, bug reports, how-to questions and invoices."""
+"""What the offline model concludes on service tickets: shipping, damaged items, bug reports,
+how-to questions and invoices."""
 
 from __future__ import annotations
 
@@ -11,19 +11,25 @@ from tasks.agents.models.offline_facts import (
     Facts,
     business_days_between,
     day,
+    keywords,
     parse_when,
     plural,
     relevance,
 )
 from tasks.agents.models.offline_types import Findings, PlannedCall, label
 
-EMAIL_CHANGE = re.compile(r"chang\w*\b[^.?!\n]{0,30}\be-?mail|new e-?mail address", re.I)
-TWO_FACTOR = re.compile(r"2fa|two[- ]factor|authenticator|6-digit code|verification code", re.I)
 PHOTOS = re.compile(r"\b(photos?|pictures?|images?|video|attached|attachment)\b", re.I)
 STEP_LINE = re.compile(r"^\s*(?:\d+[.)]|[-*•]|step \d+:?)\s*(.+)$", re.IGNORECASE)
 ENVIRONMENT = re.compile(
     r"\b(browser|safari|chrome|firefox|edge|macos|windows|ios|android|version|app)\b", re.I
 )
+ADDRESS = re.compile(r"\baddress\b|deliver (?:it )?to", re.I)
+ORDER_WORDS = re.compile(
+    r"\b(order\w*|package|parcel|tracking|arriv\w*|deliver\w*|shipped|late)\b", re.I
+)
+DAMAGE = re.compile(r"broken|crack|torn|damag|crush|dent|scratch|missing|bent|shatter", re.I)
+INVOICE_CORRECTION = re.compile(r"\b(wrong|old|incorrect|correct\w*|fix|update)\b", re.I)
+INVOICE_BULK = re.compile(r"\b(all|every|at once|in one go|zip|bulk)\b", re.I)
 # Below this many shared word stems a search hit is not an answer to the question.
 MIN_RELEVANCE = 4
 
@@ -45,14 +51,54 @@ def target_order(facts: Facts, prefer: Callable[[dict[str, Any]], bool]) -> dict
     return facts.orders[0] if facts.orders else None
 
 
+def address_lines(text: str) -> list[str]:
+    """The postal address lines following a line like 'New address:'."""
+    lines = text.splitlines()
+    for index, line in enumerate(lines):
+        if ADDRESS.search(line) and line.rstrip().endswith(":"):
+            block: list[str] = []
+            for following in lines[index + 1 : index + 6]:
+                if not following.strip() and not block:
+                    continue
+                if not following.strip() or not re.search(r"\d|,", following):
+                    break
+                block.append(following.strip())
+            if block:
+                return block
+    return []
+
+
 def analyze_shipping(facts: Facts) -> Findings:
+    policy = facts.policy("shipping", "delivery") or {}
+    rules = policy.get("rules") if isinstance(policy.get("rules"), dict) else {}
+    text = facts.customer_text
+    if not facts.mentioned_orders and not ORDER_WORDS.search(text):
+        return Findings(
+            "shipping_question",
+            "A general shipping question, not about an order: answer from the shipping policy.",
+            data={"policy": policy},
+        )
     order = target_order(facts, lambda o: bool(o.get("shipped_at")) and not o.get("delivered_at"))
     if order is None:
         return Findings("no_order", "No order found for this shipping question; ask which one.")
-    policy = facts.policy("shipping", "delivery") or {}
-    rules = policy.get("rules") if isinstance(policy.get("rules"), dict) else {}
     data: dict[str, Any] = {"order": order, "policy": policy, "rules": rules or {}}
     number = order["number"]
+    address = address_lines(text)
+    if address:
+        data["address"] = address
+        if not order.get("shipped_at"):
+            return Findings(
+                "shipping_address_change",
+                f"{number} has not shipped: the new"
+                " address can still be used; note it for the warehouse.",
+                data=data,
+            )
+        return Findings(
+            "shipping_address_shipped",
+            f"{number} already shipped: the address can"
+            " no longer be changed; ask the carrier to redirect.",
+            data=data,
+        )
     if order.get("delivered_at"):
         conclusion = f"{number} was delivered on {day(order['delivered_at'])}."
         return Findings("shipping_delivered", conclusion + " Ask the carrier for proof.", data=data)
@@ -100,8 +146,15 @@ def analyze_damaged(facts: Facts) -> Findings:
     within = int((rules or {}).get("report_within_days", 14))
     delivered = parse_when(order.get("delivered_at"))
     since = (facts.reference - delivered).days if delivered and facts.reference else 0
-    photos = bool(PHOTOS.search(facts.customer_text))
-    data = {"order": order, "policy": policy, "photos": photos, "within": within}
+    text = facts.customer_text
+    evidence = PHOTOS.search(text)
+    data = {
+        "order": order,
+        "policy": policy,
+        "within": within,
+        "evidence": "video" if evidence and "video" in evidence.group(0).lower() else "photos",
+        "damaged": bool(DAMAGE.search(text)),
+    }
     if since > within:
         return Findings(
             "damaged_warranty",
@@ -109,7 +162,7 @@ def analyze_damaged(facts: Facts) -> Findings:
             " window: a warranty claim (repair or replacement after inspection).",
             data=data,
         )
-    if not photos:
+    if not evidence:
         return Findings(
             "damaged_needs_photo",
             f"Damage on {label(order)} reported within {within} days but without a photo: ask"
@@ -121,25 +174,6 @@ def analyze_damaged(facts: Facts) -> Findings:
         f"Damage on {label(order)} reported within {within} days with photos: offer a free"
         " replacement (no return needed) or a refund.",
         data=data,
-    )
-
-
-def analyze_account(facts: Facts) -> Findings:
-    text = facts.customer_text
-    email_change = bool(EMAIL_CHANGE.search(text))
-    two_factor = bool(TWO_FACTOR.search(text))
-    policy = facts.policy("security", "account") or {}
-    steps = [
-        "send the 2FA reset steps (link to the email on file)"
-        if two_factor
-        else "send the password-reset steps"
-    ]
-    if email_change:
-        steps.append("hold the email change until identity is verified (security policy)")
-    return Findings(
-        "account_access",
-        "Account access: " + "; ".join(steps) + ".",
-        data={"email_change": email_change, "two_factor": two_factor, "policy": policy},
     )
 
 
@@ -183,7 +217,13 @@ def analyze_bug(facts: Facts) -> Findings:
         + (f"; matches known issue '{known.get('title')}'" if known else "")
         + ": write it up for engineering.",
         PlannedCall("write_document", {"title": title, "body": body}),
-        {"title": title, "steps": steps, "known": known},
+        {
+            "title": title,
+            "steps": steps,
+            "known": known,
+            "numbered": any(STEP_LINE.match(line) for line in report.splitlines()),
+            "environment": bool(environment),
+        },
     )
 
 
@@ -192,7 +232,13 @@ def best_article(facts: Facts, kinds: tuple[str, ...] = ()) -> dict[str, Any] | 
     candidates = [*facts.documents, *facts.policies]
     if kinds:
         candidates = [a for a in candidates if a.get("kind") in kinds]
-    scored = [(relevance(facts.customer_text, a), i, a) for i, a in enumerate(candidates)]
+    asked = keywords(facts.customer_text)
+    scored = [
+        (relevance(facts.customer_text, a), i, a)
+        for i, a in enumerate(candidates)
+        # The title must share a word with the question: body words alone match too easily.
+        if asked & keywords(str(a.get("title", "")))
+    ]
     scored = [s for s in scored if s[0] >= MIN_RELEVANCE]
     return max(scored, key=lambda s: (s[0], -s[1]))[2] if scored else None
 
@@ -230,17 +276,24 @@ def analyze_invoice(facts: Facts) -> Findings:
     if not orders:
         return Findings("no_order", "No orders on the account to invoice; ask which one.")
     details = company_details(facts.ticket.body if facts.ticket else facts.customer_text)
+    text = facts.customer_text
+    if not details and INVOICE_CORRECTION.search(text):
+        return Findings(
+            "invoice_correction",
+            "Invoices to correct, but no new details given: ask for them (reissue possible for"
+            " the last 12 months).",
+            data={"orders": orders},
+        )
+    if not details and not facts.mentioned_orders and INVOICE_BULK.search(text):
+        return Findings(
+            "invoice_bulk",
+            "Wants all invoices at once: point to the bulk download.",
+            data={"orders": orders},
+        )
     return Findings(
         "invoice",
         f"Invoice for {', '.join(str(o['number']) for o in orders)}"
         + (" to reissue with the company details given" if details else "")
         + ": confirm the facts; amounts and dates never change.",
         data={"orders": orders, "details": details},
-    )
-
-
-def analyze_other(facts: Facts) -> Findings:
-    return Findings(
-        "general",
-        "No specific workflow fits: acknowledge with the account facts, leave open for a person.",
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 # "Ticket #1007 (category: refund, priority: high, status: new)" — see AGENT_CONTRACT.md.
@@ -90,8 +90,6 @@ class Transcript:
     earlier: tuple[ToolExchange, ...] = ()
     followup: str | None = None
     previous_answer: str | None = None
-    size: int = 0
-    extra_user_texts: tuple[str, ...] = field(default=())
 
     def calls(self, name: str) -> list[ToolExchange]:
         return [ex for ex in self.exchanges if ex.name == name]
@@ -102,13 +100,6 @@ class Transcript:
 
     def has(self, *names: str) -> bool:
         return any(ex.name in names for ex in self.exchanges)
-
-    def latest_anywhere(self, name: str) -> ToolExchange | None:
-        """The newest answered call of ``name`` in this request or, failing that, earlier ones."""
-        for ex in reversed((*self.earlier, *self.exchanges)):
-            if ex.name == name and ex.answered:
-                return ex
-        return None
 
 
 def parse_ticket_header(text: str) -> TicketHeader | None:
@@ -196,7 +187,7 @@ def _arguments(raw: Any) -> dict[str, Any]:
 def parse_transcript(input_items: str | list[Any]) -> Transcript:
     """Builds a Transcript from the model input (a string or SDK input items)."""
     if isinstance(input_items, str):
-        return Transcript(task_text=input_items, ticket=parse_ticket_header(input_items), size=1)
+        return Transcript(task_text=input_items, ticket=parse_ticket_header(input_items))
     items = [_as_dict(item) for item in input_items]
     user_indexes = [
         i for i, item in enumerate(items) if item.get("role") == "user" and "content" in item
@@ -236,8 +227,4 @@ def parse_transcript(input_items: str | list[Any]) -> Transcript:
         earlier=tuple(earlier),
         followup=followup,
         previous_answer=previous_answer,
-        size=len(items),
-        extra_user_texts=tuple(
-            _content_text(items[i]["content"]).strip() for i in user_indexes[1:]
-        ),
     )

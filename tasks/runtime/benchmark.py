@@ -1,0 +1,223 @@
+"""Measurements behind ``manage.py bench`` (the command formats them).
+
+The model is a lean scripted ``Model``: ``turns - 1`` turns that each call ``check_order``, then
+a final message. It builds one ``response.completed`` event per turn and records when each call
+starts, so a turn is timed between consecutive model calls. ``agents.testing.ScriptedModel``
+would do the same but deep-copies the whole conversation on every call, which would dominate
+what is measured here. ``check_order`` is a support tool that does no I/O: tool work is the same
+with or without the runtime, and this measures the runtime (the support agent's instructions
+and the real support tools' schemas are still sent on every turn)."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from agents import Agent, Model, ModelResponse, RunContextWrapper, Runner, Usage
+from asgiref.sync import sync_to_async
+from openai.types.responses import (
+    Response,
+    ResponseCompletedEvent,
+    ResponseFunctionToolCall,
+    ResponseOutputMessage,
+    ResponseOutputText,
+    ResponseUsage,
+)
+from openai.types.responses.response_usage import InputTokensDetails, OutputTokensDetails
+
+from tasks.agents.context import SupportContext
+from tasks.agents.support import build_agent
+from tasks.events import TaskEventType, events_store
+from tasks.models import Task, TaskEvent
+from tasks.runtime.worker import TaskWorker
+from tools_app.agent_tools.base import support_tool
+
+MODEL_NAME = "bench-scripted"
+_USAGE = ResponseUsage(
+    input_tokens=0,
+    output_tokens=0,
+    total_tokens=0,
+    input_tokens_details=InputTokensDetails(cached_tokens=0, cache_write_tokens=0),
+    output_tokens_details=OutputTokensDetails(reasoning_tokens=0),
+)
+
+
+class BenchModel(Model):
+    """One instance per run (it counts its turns)."""
+
+    def __init__(self, turns: int, delay: float = 0.0) -> None:
+        self.turns, self.delay = turns, delay
+        self.calls: list[float] = []
+
+    def _output(self) -> list[Any]:
+        index = len(self.calls) - 1
+        if index >= self.turns - 1:
+            text = ResponseOutputText(
+                text="Benchmark run finished.", type="output_text", annotations=[]
+            )
+            return [
+                ResponseOutputMessage(
+                    id=f"msg-{index}",
+                    type="message",
+                    role="assistant",
+                    status="completed",
+                    content=[text],
+                )
+            ]
+        return [
+            ResponseFunctionToolCall(
+                id=f"fc-{index}",
+                call_id=f"call-{index}",
+                type="function_call",
+                name="check_order",
+                arguments='{"order_number": "ORD-10001"}',
+            )
+        ]
+
+    async def _start(self) -> list[Any]:
+        self.calls.append(time.perf_counter())
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        return self._output()
+
+    async def get_response(self, *args: Any, **kwargs: Any) -> ModelResponse:
+        output = await self._start()
+        return ModelResponse(output=output, usage=Usage(requests=1), response_id=None)
+
+    async def stream_response(self, *args: Any, **kwargs: Any) -> AsyncIterator[Any]:
+        output = await self._start()
+        response = Response(
+            id=f"bench-{len(self.calls)}",
+            created_at=0,
+            model=MODEL_NAME,
+            object="response",
+            output=output,
+            tool_choice="auto",
+            tools=[],
+            parallel_tool_calls=True,
+            usage=_USAGE,
+            status="completed",
+        )
+        yield ResponseCompletedEvent(
+            type="response.completed", sequence_number=0, response=response
+        )
+
+    def turn_durations_ms(self) -> list[float]:
+        return [(b - a) * 1000 for a, b in zip(self.calls, self.calls[1:], strict=False)]
+
+
+@support_tool
+async def check_order(ctx: RunContextWrapper[SupportContext], order_number: str) -> dict[str, Any]:
+    """Check an order (benchmark stand-in for a tool: no I/O).
+
+    Args:
+        order_number: The order number.
+    """
+    return {"order": {"number": order_number, "status": "paid", "amount": "19.00"}}
+
+
+def bench_agent(model: Model) -> Agent[SupportContext]:
+    """The support agent with ``check_order`` added."""
+    agent = build_agent(model)
+    return agent.clone(tools=[*agent.tools, check_order])
+
+
+def percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return 0.0
+    return ordered[min(len(ordered) - 1, max(0, round(pct / 100 * (len(ordered) - 1))))]
+
+
+def create_tasks(count: int) -> list[int]:
+    tasks = Task.objects.bulk_create(
+        Task(title=f"Benchmark {i}", input="Benchmark request", model=MODEL_NAME)
+        for i in range(count)
+    )
+    for task in tasks:
+        events_store(task_id=task.pk, events=[(TaskEventType.TASK_CREATED, {"status": "queued"})])
+    return [task.pk for task in tasks]
+
+
+def _completed(ids: list[int]) -> tuple[int, int]:
+    done = Task.objects.filter(pk__in=ids, status=Task.Status.COMPLETED).count()
+    return done, TaskEvent.objects.filter(task_id__in=ids).count()
+
+
+@dataclass
+class Overhead:
+    bare: list[float] = field(default_factory=list)
+    full: list[float] = field(default_factory=list)
+    fixed: list[float] = field(default_factory=list)
+
+
+async def _bare_run(model: BenchModel, context: SupportContext) -> None:
+    await Runner.run(
+        bench_agent(model), "Benchmark request", context=context, max_turns=model.turns
+    )
+
+
+def _fixed_model(model: BenchModel) -> tuple[Model, str]:
+    return model, MODEL_NAME
+
+
+async def measure_overhead(*, turns: int, runs: int) -> Overhead:
+    """Per-turn durations of bare ``Runner.run`` and of the full system, run one at a time."""
+    (probe,) = await sync_to_async(create_tasks)(1)
+    context = SupportContext(task_id=probe, ticket_id=None, customer_id=None, user_id=None)
+    result = Overhead()
+    for _ in range(runs):
+        model = BenchModel(turns)
+        await _bare_run(model, context)
+        result.bare += model.turn_durations_ms()
+    for _ in range(runs):
+        (task_id,) = await sync_to_async(create_tasks)(1)
+        model = BenchModel(turns)
+        worker = TaskWorker(
+            model_factory=functools.partial(_fixed_model, model),
+            agent_factory=bench_agent,
+            concurrency=1,
+        )
+        started = time.perf_counter()
+        worker.wake(task_id)
+        await worker.join()
+        total = (time.perf_counter() - started) * 1000
+        result.full += model.turn_durations_ms()
+        result.fixed.append(total - sum(model.turn_durations_ms()))
+    return result
+
+
+@dataclass
+class Throughput:
+    tasks: int
+    wall: float
+    completed: int
+    events: int
+    bare_wall: float
+
+
+async def measure_throughput(*, tasks: int, turns: int, delay: float) -> Throughput:
+    """Wall time of ``tasks`` concurrent tasks in one worker, and of the same load run by
+    bare ``Runner.run`` (the SDK's own floor on this machine)."""
+    ids = await sync_to_async(create_tasks)(tasks)
+    context = SupportContext(task_id=ids[0], ticket_id=None, customer_id=None, user_id=None)
+    started = time.perf_counter()
+    await asyncio.gather(*(_bare_run(BenchModel(turns, delay), context) for _ in range(tasks)))
+    bare_wall = time.perf_counter() - started
+
+    worker = TaskWorker(
+        model_factory=lambda: (BenchModel(turns, delay), MODEL_NAME),  # a fresh model per run
+        agent_factory=bench_agent,
+        concurrency=tasks,
+    )
+    started = time.perf_counter()
+    for task_id in ids:
+        worker.wake(task_id)
+    await worker.join()
+    wall = time.perf_counter() - started
+    completed, events = await sync_to_async(_completed)(ids)
+    return Throughput(tasks, wall, completed, events, bare_wall)

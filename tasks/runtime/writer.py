@@ -1,0 +1,93 @@
+"""Group commit for the worker's event writes.
+
+Every running task writes at each turn boundary; hundreds of tasks in one process would queue
+hundreds of small transactions on the database thread. Writes that arrive while a transaction
+runs wait and go together in the next one (``events_store_many``), and their events are then
+published in order. A write still returns only once its transaction has committed, so nothing
+is published or acknowledged that the database does not hold."""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import logging
+import weakref
+
+from asgiref.sync import sync_to_async
+
+from tasks.events import EventWrite, WriteResult, events_store_many, publish_nowait
+
+logger = logging.getLogger(__name__)
+
+MAX_GROUP = 500
+
+Outcome = WriteResult | BaseException
+
+
+def _store_group(writes: list[EventWrite]) -> list[Outcome]:
+    try:
+        return list(events_store_many(writes))
+    except Exception:
+        if len(writes) == 1:
+            raise
+    # One bad write must not sink the others: retry each in its own transaction.
+    outcomes: list[Outcome] = []
+    for write in writes:
+        try:
+            outcomes.append(events_store_many([write])[0])
+        except Exception as exc:
+            outcomes.append(exc)
+    return outcomes
+
+
+class GroupWriter:
+    def __init__(self) -> None:
+        self._pending: list[tuple[EventWrite, asyncio.Future[WriteResult]]] = []
+        self._task: asyncio.Task[None] | None = None
+
+    def submit(self, write: EventWrite) -> asyncio.Future[WriteResult]:
+        """Queues ``write`` for the next group transaction; the future resolves after commit
+        (writes are applied in submission order)."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[WriteResult] = loop.create_future()
+        self._pending.append((write, future))
+        if self._task is None or self._task.done():
+            # A fresh context: the writer outlives whichever run happened to start it.
+            self._task = loop.create_task(self._drain(), context=contextvars.Context())
+        return future
+
+    async def write(self, write: EventWrite) -> WriteResult:
+        """Stores ``write`` (in the next group transaction) and publishes its events."""
+        return await self.submit(write)
+
+    async def _drain(self) -> None:
+        while self._pending:
+            batch, self._pending = self._pending[:MAX_GROUP], self._pending[MAX_GROUP:]
+            writes = [write for write, _ in batch]
+            try:
+                outcomes = await sync_to_async(_store_group)(writes)
+            except Exception as exc:
+                logger.exception("Storing %d task event writes failed", len(writes))
+                outcomes = [exc] * len(batch)
+            for (_, future), outcome in zip(batch, outcomes, strict=True):
+                if isinstance(outcome, BaseException):
+                    if not future.done():
+                        future.set_exception(outcome)
+                    continue
+                publish_nowait(outcome.events)
+                if not future.done():
+                    future.set_result(outcome)
+
+
+_writers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, GroupWriter] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def get_writer() -> GroupWriter:
+    """The group writer of the running event loop."""
+    loop = asyncio.get_running_loop()
+    writer = _writers.get(loop)
+    if writer is None:
+        writer = _writers[loop] = GroupWriter()
+    return writer
