@@ -4,30 +4,36 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 VENV    ?= .venv
+PIP_VERSION := 26.3
 PY      := $(VENV)/bin/python
 HOST    ?= 127.0.0.1
 PORT    ?= 8000
 DEPS_ID := $(shell cat requirements.txt | sha1sum | cut -c1-12)
 DEV_ID  := $(shell cat requirements.txt requirements-dev.txt | sha1sum | cut -c1-12)
 
-.PHONY: help run test lint typecheck pytest setup setup-dev browser-deps seed bench lock clean
+.PHONY: help run test lint typecheck pytest setup setup-dev browser-deps seed bench lock clean \
+        test-services scale scale-stop bench-scale
 
 help:
 	@echo "make run    set up (virtualenv, pinned deps, SQLite, demo data) and serve http://$(HOST):$(PORT)"
 	@echo "make test   set up and run ruff, mypy and pytest (what .ci/run calls)"
 	@echo "make bench  print the benchmark figures"
+	@echo "make scale          the scaled-out layout on loopback: PostgreSQL, Redis, 2 web + 2 worker processes"
+	@echo "make scale-stop     stop it"
+	@echo "make test-services  only the integration suite (PostgreSQL, Redis, daphne, runworker)"
+	@echo "make bench-scale    tasks/s for 1, 2 and 4 worker processes; recovery after a kill -9"
 
 $(PY):
 	@PYBIN=$$(.ci/find-python) && echo "Creating $(VENV) with $$PYBIN" && "$$PYBIN" -m venv $(VENV)
-	@$(PY) -m pip install --quiet --upgrade "pip>=24"
+	@$(PY) -m pip install -qq --upgrade "pip==$(PIP_VERSION)"
 
 $(VENV)/.deps-$(DEPS_ID): requirements.txt | $(PY)
-	$(PY) -m pip install --quiet --require-virtualenv -r requirements.txt
+	$(PY) -m pip install -qq --require-virtualenv -r requirements.txt
 	@$(PY) -c 'import django, sys; assert django.VERSION[0] >= 6, "Django 6 is required, got " + django.get_version()'
 	@rm -f $(VENV)/.deps-* && touch $@
 
 $(VENV)/.dev-$(DEV_ID): requirements.txt requirements-dev.txt | $(PY)
-	$(PY) -m pip install --quiet --require-virtualenv -r requirements-dev.txt
+	$(PY) -m pip install -qq --require-virtualenv -r requirements-dev.txt
 	@$(PY) -c 'import django, sys; assert django.VERSION[0] >= 6, "Django 6 is required, got " + django.get_version()'
 	@rm -f $(VENV)/.dev-* && touch $@
 
@@ -38,7 +44,7 @@ run: setup
 	@mkdir -p var
 	$(PY) manage.py migrate --noinput -v 0
 	$(PY) manage.py collectstatic --noinput -v 0
-	$(PY) manage.py seed_demo
+	$(PY) manage.py seed_demo --url http://$(HOST):$(PORT)/
 	@echo ""
 	@echo "  AgentDesk is running at http://$(HOST):$(PORT)/  (Ctrl-C to stop)"
 	@echo ""
@@ -66,7 +72,26 @@ pytest: setup-dev browser-deps
 	@$(VENV)/bin/pytest; rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "error: pytest collected no tests" >&2; exit 1; fi; exit $$rc
 
-test: lint typecheck pytest
+test: lint typecheck pytest test-services
+
+# The integration suite on real services: PostgreSQL and Redis from Debian packages (installed
+# when missing, as root), started on loopback by .ci/services; separate daphne and runworker
+# processes, a websocket client, the approval flow, crash tests. Where the services cannot be
+# installed (not root, no apt-get) it is skipped with the reason.
+test-services: setup-dev
+	@mkdir -p var; env="$$(.ci/services start)"; rc=$$?; \
+	  if [ $$rc -eq 3 ]; then echo "skipping the integration suite: PostgreSQL/Redis unavailable (reason above)"; exit 0; fi; \
+	  if [ $$rc -ne 0 ]; then echo "error: .ci/services could not start PostgreSQL/Redis" >&2; exit $$rc; fi; \
+	  eval "$$env"; export DATABASE_URL REDIS_URL; \
+	  $(VENV)/bin/pytest tests/integration -m services; rc=$$?; \
+	  if [ $$rc -eq 5 ]; then echo "error: the integration suite collected no tests" >&2; exit 1; fi; exit $$rc
+
+# Logs in var/log/, pid files in var/run/; `make scale-stop` stops everything.
+scale: setup
+	@.ci/scale start
+
+scale-stop:
+	@.ci/scale stop
 
 seed: setup
 	$(PY) manage.py migrate --noinput -v 0
@@ -74,6 +99,10 @@ seed: setup
 
 bench: setup-dev
 	$(PY) manage.py bench
+
+bench-scale: setup-dev
+	@env="$$(.ci/services start)" && eval "$$env" && export DATABASE_URL REDIS_URL && \
+	  $(PY) manage.py bench_scale
 
 # Re-resolve the pins from the direct dependencies in pyproject.toml.
 lock:

@@ -57,12 +57,14 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    # Before "channels": its `runworker` command (tasks/management/commands/runworker.py) takes
+    # the place of channels' own, which starts the agent worker only on the first message.
+    "tasks",
     "channels",
     "django_htmx",
     # Serves the API docs' Swagger UI from static files, not a CDN (machines may be offline).
     "ninja",
     "tools_app",
-    "tasks",
 ]
 
 MIDDLEWARE = [
@@ -112,8 +114,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
 else:
-    # Under ASGI each request may run in a different thread: persistent connections are only
-    # safe with health checks, and 0 (close per request) is the safe default.
+    # Django's connections are per thread. Under ASGI the threads that run sync code are not
+    # tied to requests, so persistent connections leak: web (daphne) processes keep 0, a
+    # connection per request (Django's advice for ASGI; pooling would need psycopg-pool).
+    # A `runworker` process runs all its queries on one thread and recycles its connection at
+    # every sweep (close_old_connections), so it may keep one (DB_CONN_MAX_AGE=60 in the
+    # Procfile). Health checks drop a connection that broke (database restart) before reuse.
     DATABASES["default"]["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", 0)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -124,7 +130,16 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "capacity": 1500, "expiry": 60},
+            "CONFIG": {
+                # channels-redis blocks 5 s per receive (BZPOPMIN); redis-py's default socket
+                # timeout is also 5 s, so an idle receive could fail with a TimeoutError and
+                # end the consumer. The socket timeout must exceed the blocking time.
+                "hosts": [
+                    {"address": REDIS_URL, "socket_timeout": 15, "socket_connect_timeout": 5}
+                ],
+                "capacity": 1500,
+                "expiry": 60,
+            },
         }
     }
 else:
@@ -188,6 +203,8 @@ WORKER_CONCURRENCY = env_int("AGENTDESK_WORKER_CONCURRENCY", 50)
 # the web process.
 EMBEDDED_WORKER = env_bool("AGENTDESK_EMBEDDED_WORKER", not REDIS_URL)
 TASK_LEASE_SECONDS = env_int("AGENTDESK_LEASE_SECONDS", 30)
+# How often a worker looks for queued tasks whose wake-up was lost and tasks whose lease expired.
+WORKER_SWEEP_SECONDS = env_float("AGENTDESK_SWEEP_SECONDS", 10.0)
 TASK_MAX_ATTEMPTS = env_int("AGENTDESK_MAX_ATTEMPTS", 3)
 APPROVAL_EXPIRY_HOURS = env_int("AGENTDESK_APPROVAL_EXPIRY_HOURS", 72)
 

@@ -10,20 +10,26 @@ Channel-layer message (``type`` routes to a consumer's ``task_event`` handler)::
      "data": {...}, "created_at": "2026-10-02T10:00:00+00:00"}
 
 ``seq`` is ``None`` for live-only events (deltas), which go to the task's group only.
+
+Before sending, the publisher renders what the portal swaps in (``tasks.live.outgoing``): once
+per batch of events for each group, never per client. Each message then also carries its
+frames for the websocket consumers (``frame_json``, ``frame_html``), and the ticket page's
+group (``ticket_group``) hears of a task started on its ticket and of replies the agent wrote.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import os
 import weakref
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from asgiref.sync import SyncToAsync, async_to_sync
-from channels.layers import get_channel_layer
+from asgiref.sync import SyncToAsync, async_to_sync, sync_to_async
+from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.db import transaction
 from django.utils import timezone
 
@@ -34,11 +40,18 @@ logger = logging.getLogger(__name__)
 DASHBOARD_GROUP = "dashboard"
 MESSAGE_TYPE = "task.event"
 LIVE_EVENT_TYPES = frozenset({"message.delta", "reasoning.delta"})
+# Messages published (and rendered) together at most.
+MAX_BATCH = 500
 
 
 def task_group(task_id: int) -> str:
     """The channel-layer group of one task (only ``[a-zA-Z0-9-_.]``, well under 100 chars)."""
     return f"task-{int(task_id)}"
+
+
+def ticket_group(number: int) -> str:
+    """The group of one ticket's page: tasks started on it, and changes to its thread."""
+    return f"ticket-{int(number)}"
 
 
 # --- publishing -------------------------------------------------------------------------------
@@ -68,15 +81,45 @@ def live_message(*, task_id: int, type: str, data: dict[str, Any]) -> dict[str, 
     }
 
 
+def _listener_check(layer: Any) -> Callable[[str], bool]:
+    """Whether anyone listens to a group: known for the in-memory layer (nothing is rendered
+    for a group nobody watches), assumed for the others."""
+    groups = getattr(layer, "groups", None)
+    if isinstance(layer, InMemoryChannelLayer) and isinstance(groups, dict):
+        return lambda group: bool(groups.get(group))
+    return lambda group: True
+
+
+def _plain(messages: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
+    """The messages without rendered HTML: consumers in HTML mode catch up from the database."""
+    outgoing = []
+    for message in messages:
+        outgoing.append((task_group(message["task_id"]), message))
+        if message["event"] not in LIVE_EVENT_TYPES:
+            outgoing.append((DASHBOARD_GROUP, message))
+    return outgoing
+
+
 async def _send(messages: Iterable[dict[str, Any]]) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
-    for message in messages:
+    from tasks.live.outgoing import build_outgoing, delta_outgoing
+
+    batch = list(messages)
+    try:
+        if any(message["seq"] is not None for message in batch):
+            outgoing = await sync_to_async(build_outgoing)(
+                batch, has_listeners=_listener_check(layer)
+            )
+        else:  # deltas only: nothing to render or read
+            outgoing = [pair for message in batch for pair in delta_outgoing(message)]
+    except Exception:
+        logger.warning("Could not render live updates", exc_info=True)
+        outgoing = _plain(batch)
+    for group, message in outgoing:
         try:
-            await layer.group_send(task_group(message["task_id"]), message)
-            if message["event"] not in LIVE_EVENT_TYPES:
-                await layer.group_send(DASHBOARD_GROUP, message)
+            await layer.group_send(group, message)
         except Exception:  # a full or unreachable layer must never fail the task
             logger.warning("Could not publish task event %s", message.get("event"), exc_info=True)
 
@@ -94,12 +137,21 @@ class _Publisher:
         self._queue.append(messages)
         self._wakeup.set()
         if self._task is None or self._task.done():
-            self._task = asyncio.get_running_loop().create_task(self._drain())
+            # A fresh context: the publisher outlives whichever caller started it, and must not
+            # inherit its sync_to_async state (a sync caller's thread would deadlock renders).
+            self._task = asyncio.get_running_loop().create_task(
+                self._drain(), context=contextvars.Context()
+            )
 
     async def _drain(self) -> None:
         while True:
             while self._queue:
-                await _send(self._queue.popleft())
+                # Everything queued meanwhile goes as one batch: rendered together, each
+                # task's panel and dashboard row once (under load, fewer and larger batches).
+                batch: list[dict[str, Any]] = []
+                while self._queue and len(batch) < MAX_BATCH:
+                    batch.extend(self._queue.popleft())
+                await _send(batch)
             self._wakeup.clear()
             if not self._queue:
                 await self._wakeup.wait()

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
@@ -92,6 +92,10 @@ class EventWrite:
     events: Sequence[EventSpec] = ()
     updates: dict[str, Any] = field(default_factory=dict)
     guard: dict[str, Any] = field(default_factory=dict)
+    # Where the database can (PostgreSQL), take the guarded row with FOR UPDATE SKIP LOCKED
+    # first: a row another transaction holds (another worker claiming the same task) makes
+    # the write not applied at once, instead of waiting behind that group transaction.
+    skip_locked: bool = False
 
 
 @dataclass
@@ -117,6 +121,9 @@ def events_store_many(writes: Sequence[EventWrite]) -> list[WriteResult]:
     with transaction.atomic():
         applied = []
         for write in writes:
+            if write.skip_locked and not _row_free(write):
+                applied.append(False)
+                continue
             updates: dict[str, Any] = dict(write.updates)
             if write.events:
                 updates["last_seq"] = F("last_seq") + len(write.events)
@@ -153,6 +160,17 @@ def events_store_many(writes: Sequence[EventWrite]) -> list[WriteResult]:
         if rows_to_insert:
             TaskEvent.objects.bulk_create(rows_to_insert)
     return results
+
+
+def _row_free(write: EventWrite) -> bool:
+    """Locks the write's task row if it matches the guard and no other transaction holds it
+    (PostgreSQL); True where SKIP LOCKED does not exist (the guarded update decides alone)."""
+    if not connection.features.has_select_for_update_skip_locked:
+        return True
+    locked = Task.objects.select_for_update(skip_locked=True).filter(
+        pk=write.task_id, **write.guard
+    )
+    return bool(list(locked.values_list("pk", flat=True)))
 
 
 def events_store(

@@ -6,10 +6,19 @@ from typing import Any
 
 from channels.routing import ChannelNameRouter
 from django.conf import settings
+from django.urls import path
 
+from tasks.consumers import DashboardConsumer, TaskEventsConsumer, TicketConsumer
+from tasks.consumers.auth import ApiTokenAuthMiddleware
 from tasks.runtime.consumer import TaskWorkerConsumer
 
-websocket_urlpatterns: list[Any] = []
+# Behind AllowedHostsOriginValidator(AuthMiddlewareStack(...)) in config/asgi.py; API clients
+# may authenticate with their token instead of a session.
+websocket_urlpatterns: list[Any] = [
+    path("ws/tasks/<int:task_id>/", ApiTokenAuthMiddleware(TaskEventsConsumer.as_asgi())),
+    path("ws/tickets/<int:number>/", ApiTokenAuthMiddleware(TicketConsumer.as_asgi())),
+    path("ws/dashboard/", ApiTokenAuthMiddleware(DashboardConsumer.as_asgi())),
+]
 
 
 def channel_routes() -> ChannelNameRouter:

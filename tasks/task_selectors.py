@@ -56,6 +56,12 @@ class TimelineEntry:
     detail: str = ""
     is_error: bool = False
     output: Any = None
+    # The seq of the entry's first event (its stable id on the page) and of its latest (a tool
+    # call's result), so a live update can tell a newer rendering from an older one.
+    seq: int = 0
+    version: int = 0
+    # A tool call whose result (or error) came back.
+    finished: bool = False
 
 
 def _arguments_text(arguments: Any) -> str:
@@ -78,6 +84,7 @@ def timeline_entries(events: list[TaskEvent]) -> list[TimelineEntry]:
         data, kind = event.data or {}, event.type
         if kind in _NOT_IN_TIMELINE:
             continue
+        count = len(entries)
         if kind == TaskEventType.TOOL_CALLED:
             entry = TimelineEntry(
                 "tool",
@@ -95,6 +102,7 @@ def timeline_entries(events: list[TaskEvent]) -> list[TimelineEntry]:
             failed = kind == TaskEventType.TOOL_FAILED
             entry.detail = str(data.get("error") if failed else data.get("summary", ""))
             entry.is_error, entry.output = failed, data.get("output")
+            entry.finished, entry.version = True, event.seq
         elif kind == TaskEventType.REASONING_COMPLETED:
             entries.append(
                 TimelineEntry("reasoning", "Thinking", event.created_at, str(data.get("text", "")))
@@ -126,6 +134,8 @@ def timeline_entries(events: list[TaskEvent]) -> list[TimelineEntry]:
                     is_error=kind == TaskEventType.TASK_FAILED,
                 )
             )
+        if len(entries) > count:
+            entries[-1].seq = entries[-1].version = event.seq
     return entries
 
 
@@ -196,8 +206,10 @@ class TaskPanel:
 
 
 def task_panel(*, task: Task) -> TaskPanel:
+    # Up to the task's last_seq as read with it: the page then says which seq it shows, and a
+    # live client catches up from there without a duplicate (tasks.live).
     events = list(
-        TaskEvent.objects.filter(task_id=task.pk)
+        TaskEvent.objects.filter(task_id=task.pk, seq__lte=task.last_seq)
         .exclude(type__in=_NOT_IN_TIMELINE)
         .order_by("-seq")[:TIMELINE_LIMIT]
     )

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from tasks.views import portal, task_actions
+from tasks.views import dashboard, portal, task_actions
 
 app_name = "tasks"
 
@@ -14,6 +14,8 @@ urlpatterns = [
     path("tickets/<int:number>/note/", portal.ticket_note, name="ticket_note"),
     path("tickets/<int:number>/status/", portal.ticket_status, name="ticket_status"),
     path("tickets/<int:number>/assign/", portal.ticket_assign, name="ticket_assign"),
+    # Team dashboard (live)
+    path("dashboard/", dashboard.dashboard, name="dashboard"),
     # Agent tasks
     path("tickets/<int:number>/investigate/", task_actions.task_start, name="task_start"),
     path("tasks/bulk-start/", task_actions.task_bulk_start, name="task_bulk_start"),

@@ -147,6 +147,8 @@ class FakeSupport:
             return {"error": "No knowledge-base article with that slug.", "field": "slug"}
         if name == "search_policies":
             return {"policies": self.policies}
+        if name == "search_knowledge_base":
+            return {"articles": self.search_hits(str(args.get("kind") or ""))}
         if name == "search_tickets":
             return {"tickets": []}
         if name == "issue_refund":
@@ -167,6 +169,24 @@ class FakeSupport:
         if name == "set_ticket_status":
             return {"ticket": {"number": 1001, "status": args["status"]}}
         return {"error": f"unknown tool {name}"}
+
+    def search_hits(self, kind: str = "") -> list[dict[str, Any]]:
+        """Knowledge-base hits: every policy and document (not ranked: the model must pick)."""
+        hits = [
+            {
+                "slug": article.get("slug"),
+                "kind": article.get("kind", default_kind),
+                "title": article.get("title"),
+                "excerpt": str(article.get("excerpt") or article.get("body") or "")[:300],
+            }
+            for default_kind, articles in (
+                ("policy", self.policies),
+                ("document", list(self.documents.values())),
+            )
+            for article in articles
+        ]
+        unique = list({hit["slug"]: hit for hit in hits}.values())
+        return [hit for hit in unique if not kind or hit["kind"] == kind]
 
     def called(self, name: str) -> list[dict[str, Any]]:
         return [args for called, args in self.calls if called == name]

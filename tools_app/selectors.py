@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -14,6 +15,21 @@ CUSTOMER_NOT_FOUND = "No customer matches that id, email or username."
 ORDER_NOT_FOUND = "No order with that number belongs to this customer."
 ARTICLE_NOT_FOUND = "No knowledge-base article with that slug."
 REFUND_POLICY_SLUG = "refund-policy"
+
+# Knowledge-base search: words too common to tell articles apart, and how words are compared.
+SEARCH_STOP_WORDS = frozenset(
+    """about after again all also and any are because been before being but can cannot could
+    did does doing done for from get got had has have having hello her here hers him his
+    how into its just like may more most much need needs not now off once only other our ours
+    out over own please same she should some such than thank thanks that the their theirs them
+    then there these they this those through too under until very want was way were what when
+    where which while who whom why will with would you your yours""".split()
+)
+SEARCH_STEM_LENGTH = 5
+SEARCH_MAX_TERMS = 12
+SEARCH_TITLE_WEIGHT = 3
+SEARCH_CANDIDATES = 200
+_SEARCH_WORD = re.compile(r"[a-z0-9]+")
 
 # Used when the refund policy article is missing or has no rules: refuse generously-sized
 # refunds rather than allow anything.
@@ -94,24 +110,59 @@ def article_runbook_for_category(*, category: str) -> Article | None:
     )
 
 
+def _search_stem(word: str) -> str:
+    """A crude stem: "invite", "inviting" and "invitees" all become "invit"."""
+    return word[:SEARCH_STEM_LENGTH]
+
+
+def search_terms(query: str) -> list[str]:
+    """The stems of the words of ``query`` that can tell articles apart, in order."""
+    terms: list[str] = []
+    for word in _SEARCH_WORD.findall(query.lower()):
+        if len(word) < 3 or word in SEARCH_STOP_WORDS:
+            continue
+        stem = _search_stem(word)
+        if stem not in terms:
+            terms.append(stem)
+    return terms[:SEARCH_MAX_TERMS]
+
+
+def _term_in(term: str, words: set[str]) -> bool:
+    # A short term must be a whole word (or its plural): "add" must not match "address".
+    if len(term) < SEARCH_STEM_LENGTH - 1:
+        return term in words or f"{term}s" in words
+    return any(word.startswith(term) for word in words)
+
+
 def article_search(*, query: str, kind: str = "", limit: int = 5) -> list[Article]:
-    """Ranks articles by how many query words they contain (title words count double)."""
-    words = [w for w in query.lower().split() if len(w) > 2][:12]
+    """Articles ranked by the query words they contain, best first.
+
+    Common words ("how", "do", "our") are ignored and words are compared by their stem. A
+    word in the title scores three times one in the body only, so "How do I add people to our
+    team?" finds "inviting teammates" before a runbook that mentions a team lead. Articles
+    that share no word with the query are left out; a query of only common words lists the
+    articles by title."""
+    terms = search_terms(query)
     qs = Article.objects.all()
     if kind:
         qs = qs.filter(kind=kind)
-    if not words:
-        return list(qs.order_by("title")[:limit])
+    if not terms:
+        return list(qs.order_by("title", "id")[:limit])
     condition = Q()
-    for word in words:
-        condition |= Q(title__icontains=word) | Q(body__icontains=word)
-    candidates = list(qs.filter(condition)[:200])
+    for term in terms:
+        condition |= Q(title__icontains=term) | Q(body__icontains=term)
+    candidates = list(qs.filter(condition).order_by("id")[:SEARCH_CANDIDATES])
 
-    def score(article: Article) -> tuple[int, str]:
-        title, body = article.title.lower(), article.body.lower()
-        return (-sum(2 * (w in title) + (w in body) for w in words), article.title)
+    def score(article: Article) -> tuple[int, int, str, int]:
+        title = set(_SEARCH_WORD.findall(article.title.lower()))
+        body = set(_SEARCH_WORD.findall(article.body.lower()))
+        in_title = sum(_term_in(t, title) for t in terms)
+        in_body = sum(_term_in(t, body) and not _term_in(t, title) for t in terms)
+        points = SEARCH_TITLE_WEIGHT * in_title + in_body
+        return (-points, -(in_title + in_body), article.title, article.pk)
 
-    return sorted(candidates, key=score)[:limit]
+    ranked = sorted((score(a), a) for a in candidates)
+    return [article for key, article in ranked if key[0] < 0][:limit]
 
 
 def refund_policy_rules() -> dict[str, Any]:

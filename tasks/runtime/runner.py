@@ -9,7 +9,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from agents import Agent, Model, ModelSettings, RunConfig, Runner
+from agents import Agent, Model, ModelSettings, RunConfig, Runner, RunState
 from agents.items import TResponseInputItem
 from agents.models.openai_responses import OpenAIResponsesModel
 from agents.result import RunResultStreaming
@@ -20,7 +20,9 @@ from tasks.agents.context import SupportContext
 from tasks.events import EventWrite, TaskEventType
 from tasks.models import Task
 from tasks.runtime.errors import describe_run_error
+from tasks.runtime.progress import RunProgress
 from tasks.runtime.recorder import EventRecorder
+from tasks.runtime.resume import interruption_call_id, interruption_tool_name
 from tasks.runtime.stream_mapping import StreamMapper, parse_json
 from tasks.runtime.usage import usage_cost
 from tasks.runtime.writer import get_writer
@@ -72,7 +74,7 @@ class TaskRun:
         owner: str,
         agent: Agent[SupportContext],
         model_name: str,
-        input: str | list[TResponseInputItem],
+        input: str | list[TResponseInputItem] | RunState[SupportContext, Any],
         previous_response_id: str | None = None,
         model_settings: ModelSettings | None = None,
     ) -> None:
@@ -94,6 +96,16 @@ class TaskRun:
         self._result: RunResultStreaming | None = None
         self._usage = (task.input_tokens, task.output_tokens)
         self._base_usage = self._usage
+        if isinstance(input, RunState):
+            self._prepare_resume(input)
+        # The conversation so far, saved at every turn boundary: a worker that dies mid-run is
+        # resumed from it (a resumed saved state is its own record).
+        self.progress = RunProgress(
+            task.pk,
+            owner=owner,
+            prefix=self.history_prefix,
+            input=None if isinstance(input, RunState) else input,
+        )
 
     def context(self) -> SupportContext:
         ticket = self.task.ticket
@@ -103,6 +115,23 @@ class TaskRun:
             customer_id=ticket.customer_id if ticket is not None else None,
             user_id=self.task.created_by_id,
         )
+
+    @property
+    def resuming(self) -> bool:
+        return isinstance(self.input, RunState)
+
+    def _prepare_resume(self, state: RunState[SupportContext, Any]) -> None:
+        # The saved state carries the usage of the run so far, already counted on the task.
+        wrapper = state._context
+        if wrapper is not None:
+            saved = (wrapper.usage.input_tokens, wrapper.usage.output_tokens)
+            self._base_usage = (
+                max(0, self._usage[0] - saved[0]),
+                max(0, self._usage[1] - saved[1]),
+            )
+        # The paused calls' results arrive first in this run: record them as their tools'.
+        for item in state.get_interruptions():
+            self.mapper.expect(interruption_call_id(item), interruption_tool_name(item))
 
     def request_cancel(self) -> None:
         """Stop after the current turn (the SDK finishes its tool calls, then stops)."""
@@ -118,13 +147,15 @@ class TaskRun:
             context=self.context(),
             max_turns=self.max_turns,
             run_config=run_config(self.model_settings),
-            previous_response_id=self.previous_response_id,
+            # A saved state carries its own conversation settings.
+            previous_response_id=None if self.resuming else self.previous_response_id,
         )
         self._result = result
         if self.cancelled:
             result.cancel(mode="after_turn")
         try:
             async for event in result.stream_events():
+                self.progress.track(event)
                 if await self.mapper.handle(event):
                     await self._flush(result)
         except Exception as exc:
@@ -141,6 +172,7 @@ class TaskRun:
     async def _flush(self, result: RunResultStreaming) -> None:
         self._record_usage(result)
         await self.recorder.flush()
+        self.progress.save(settled=not self.mapper.outstanding_calls)
 
     def _record_usage(self, result: RunResultStreaming) -> None:
         usage = result.context_wrapper.usage

@@ -62,6 +62,10 @@ class StreamMapper:
         self._outstanding: dict[str, str] = {}
         self.turns = 0
 
+    def expect(self, call_id: str, name: str) -> None:
+        """A call made before this run (paused for approval) whose result this run brings."""
+        self._outstanding[call_id] = name
+
     @property
     def outstanding_calls(self) -> dict[str, str]:
         """call_id -> tool name of calls without a result (e.g. paused for approval)."""

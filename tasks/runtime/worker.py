@@ -3,8 +3,9 @@
 A wake-up (``task.run`` on ``settings.WORKER_CHANNEL``) or a sweep schedules a claim; the claim
 is a guarded ``UPDATE`` (queued -> running), so duplicated wake-ups and several workers are
 harmless. Runs are asyncio tasks limited by ``settings.WORKER_CONCURRENCY``; each renews its
-lease while it runs. Sweeps find queued tasks whose wake-up was lost and re-queue tasks whose
-worker died (expired lease)."""
+lease while it runs. Sweeps find queued tasks whose wake-up was lost, re-queue tasks whose
+worker died (expired lease) and expire approvals nobody decided in time. A claimed task with a
+saved run state (paused for approval, now decided) resumes it (``tasks.runtime.resume``)."""
 
 from __future__ import annotations
 
@@ -26,8 +27,10 @@ from tasks.agents.context import SupportContext
 from tasks.agents.support import build_agent
 from tasks.models import Task
 from tasks.runtime.errors import describe_run_error
+from tasks.runtime.resume import ResumeError, resume_state_load
 from tasks.runtime.runner import TaskRun, run_input
 from tasks.runtime.writer import get_writer
+from tasks.services.approvals import approval_expire_due
 from tasks.services.task_finish import failed_write
 from tasks.services.task_lifecycle import (
     cancel_listener_add,
@@ -41,7 +44,6 @@ from tasks.services.task_start import WAKE_MESSAGE_TYPE
 
 logger = logging.getLogger(__name__)
 
-SWEEP_SECONDS = 10.0
 ModelFactory = Callable[[], tuple[Model, str]]
 AgentFactory = Callable[[Model], Agent[SupportContext]]
 
@@ -72,7 +74,7 @@ class TaskWorker:
         owner: str | None = None,
         model_factory: ModelFactory | None = None,
         agent_factory: AgentFactory = build_agent,
-        sweep_seconds: float = SWEEP_SECONDS,
+        sweep_seconds: float | None = None,
     ) -> None:
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.concurrency = concurrency or settings.WORKER_CONCURRENCY
@@ -82,7 +84,8 @@ class TaskWorker:
             ModelSettings if model_factory is not None else load_task_model_settings
         )
         self.agent_factory = agent_factory
-        self.sweep_seconds = sweep_seconds
+        # settings.WORKER_SWEEP_SECONDS (10 s by default; the integration tests use less).
+        self.sweep_seconds = sweep_seconds or settings.WORKER_SWEEP_SECONDS
         self._semaphore: asyncio.Semaphore | None = None
         self._jobs: dict[int, asyncio.Task[None]] = {}
         self._runs: dict[int, TaskRun] = {}
@@ -131,6 +134,8 @@ class TaskWorker:
     async def sweep(self) -> int:
         """Re-queues tasks of dead workers and wakes every queued task. Returns how many."""
         await sync_to_async(task_recover_stale)()
+        # Expired approvals count as rejections: their tasks are queued to resume.
+        await sync_to_async(approval_expire_due)()
         ids = await sync_to_async(task_queued_ids)()
         return sum(self.wake(task_id) for task_id in ids)
 
@@ -197,13 +202,25 @@ class TaskWorker:
         if model_name != task.model:
             await sync_to_async(_set_model_name)(task.pk, model_name)
             task.model = model_name
+        agent = self.agent_factory(model)
         input, previous_response_id = run_input(task, model)
+        resume_state = None
+        if task.run_state:
+            # Paused for approval and now decided: continue the saved run, not a new one.
+            try:
+                resume_state = await resume_state_load(task, agent)
+            except ResumeError as exc:
+                logger.warning("Task %s cannot resume: %s", task.pk, exc)
+                await get_writer().write(
+                    failed_write(task_id=task.pk, owner=self.owner, reason=exc.reason)
+                )
+                return
         run = TaskRun(
             task,
             owner=self.owner,
-            agent=self.agent_factory(model),
+            agent=agent,
             model_name=model_name,
-            input=input,
+            input=resume_state if resume_state is not None else input,
             previous_response_id=previous_response_id,
             model_settings=self.model_settings_factory(),
         )

@@ -40,6 +40,7 @@ FOLLOW_UP_NOT_COMPLETED = (
 FOLLOW_UP_REQUIRED = "Write a follow-up message."
 FOLLOW_UP_TOO_LONG = "A follow-up is limited to 10,000 characters."
 WORKER_LOST = "The worker running this task stopped {attempts} times; giving up."
+WORKER_STOPPED = "The worker stopped; the task was re-queued."
 CANCELLED_NOTE = "The task was cancelled before a decision."
 
 MAX_FOLLOW_UP = 10_000
@@ -93,6 +94,8 @@ def claim_write(*, task_id: int, owner: str) -> EventWrite:
             "updated_at": now,
         },
         guard={"status": Task.Status.QUEUED},
+        # Several workers may try the same queued task: on PostgreSQL the losers skip it at once.
+        skip_locked=True,
     )
 
 
@@ -126,8 +129,9 @@ def task_recover_stale(*, now=None) -> list[int]:
     """Running tasks whose lease expired (their worker died) go back to the queue, or fail
     after ``TASK_MAX_ATTEMPTS`` claims. Returns the ids put back in the queue."""
     now = now or timezone.now()
+    # SKIP LOCKED: a row another worker's sweep (or the late owner's write) holds is theirs.
     stale = list(
-        Task.objects.select_for_update()
+        Task.objects.select_for_update(skip_locked=True)
         .filter(status=Task.Status.RUNNING, lease_expires_at__lt=now)
         .values_list("pk", "attempts")
     )
@@ -144,7 +148,7 @@ def task_recover_stale(*, now=None) -> list[int]:
             _store(
                 task_id,
                 TaskEventType.TASK_STATUS_CHANGED,
-                {"status": "queued", "reason": "The worker stopped; the task was re-queued."},
+                {"status": "queued", "reason": WORKER_STOPPED},
             )
             requeued.append(task_id)
     return requeued

@@ -110,7 +110,10 @@ def task_start_for_ticket(
     already has a queued, running or waiting task, that task and ``False``.
 
     The ticket row is locked first, so two concurrent starts cannot both create a task."""
-    locked = Ticket.objects.select_for_update().select_related("customer").get(pk=ticket.pk)
+    # of=("self",): PostgreSQL cannot lock the nullable side of the customer outer join.
+    locked = (
+        Ticket.objects.select_for_update(of=("self",)).select_related("customer").get(pk=ticket.pk)
+    )
     existing = (
         Task.objects.filter(ticket=locked, status__in=Task.ACTIVE_STATUSES)
         .order_by("-created_at", "-id")

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Max
 
 from tasks.events import TaskEventType, events_publish_on_commit, events_store
 from tasks.models import Todo
@@ -39,15 +38,25 @@ def _clean_texts(texts: object) -> list[str]:
 @transaction.atomic
 def todo_add_many(*, task_id: int, texts: list[str]) -> list[Todo]:
     """Appends to-dos to the task's plan (after any it already has); one ``todo.added`` event
-    each. All or nothing: one bad text adds none."""
+    each. All or nothing: one bad text adds none.
+
+    Idempotent: a text the plan already has returns that to-do instead of a copy, so a call
+    made again after a worker died (its result never saved) does not double the plan."""
     cleaned = _clean_texts(texts)
-    last = Todo.objects.filter(task_id=task_id).aggregate(n=Max("position"))["n"] or 0
-    todos = [
-        Todo.objects.create(task_id=task_id, position=last + i, text=text)
-        for i, text in enumerate(cleaned, start=1)
-    ]
+    existing = {
+        todo.text: todo for todo in Todo.objects.select_for_update().filter(task_id=task_id)
+    }
+    last = max((todo.position for todo in existing.values()), default=0)
+    todos, added = [], []
+    for text in cleaned:
+        todo = existing.get(text)
+        if todo is None:
+            last += 1
+            todo = existing[text] = Todo.objects.create(task_id=task_id, position=last, text=text)
+            added.append(todo)
+        todos.append(todo)
     events = events_store(
-        task_id=task_id, events=[(TaskEventType.TODO_ADDED, todo_dict(todo)) for todo in todos]
+        task_id=task_id, events=[(TaskEventType.TODO_ADDED, todo_dict(todo)) for todo in added]
     )
     events_publish_on_commit(events)
     return todos

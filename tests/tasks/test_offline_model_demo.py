@@ -7,8 +7,10 @@ import json
 
 import pytest
 from agents import Runner
+from agents.items import ToolCallItem
 from agents.result import RunResult
 from asgiref.sync import sync_to_async
+from openai.types.responses import ResponseFunctionToolCall
 
 from tasks.agents.context import SupportContext
 from tasks.agents.models.offline import OfflineSupportModel
@@ -38,6 +40,15 @@ def refund_asked(result: RunResult) -> dict:
     [pending] = result.interruptions
     assert pending.name == "issue_refund"
     return json.loads(pending.arguments or "{}")
+
+
+def calls(result: RunResult) -> list[tuple[str, dict]]:
+    """The tool calls of the run, with their arguments."""
+    return [
+        (item.raw_item.name, json.loads(item.raw_item.arguments or "{}"))
+        for item in result.new_items
+        if isinstance(item, ToolCallItem) and isinstance(item.raw_item, ResponseFunctionToolCall)
+    ]
 
 
 def reply_and_note(written: list[TicketMessage]) -> tuple[str, str]:
@@ -96,13 +107,22 @@ async def test_every_demo_scenario_gets_a_policy_abiding_outcome() -> None:
     reply, note = reply_and_note(written)
     assert ticket.status == "pending" and "secure link" in reply and "NOT made" in note
 
-    ticket, _, written = await run_scenario("bug_report")
+    # the bug is the known CSV issue: its workaround and fix status, the issue id noted
+    ticket, result, written = await run_scenario("bug_report")
+    reply, note = reply_and_note(written)
     assert ticket.status == "open"
-    assert await Article.objects.filter(title__startswith="Bug report: CSV export").aexists()
+    assert ("read_document", {"slug": "known-issue-csv-export-safari"}) in calls(result)
+    assert '"Email me the export"' in reply and "release 5.13" in reply
+    assert "internal note" not in reply and "DW-2291" in note
+    assert not await Article.objects.filter(title__startswith="Bug report: CSV export").aexists()
 
-    ticket, _, written = await run_scenario("how_to")
-    reply, _ = reply_and_note(written)
-    assert ticket.status in {"solved", "open"} and reply.startswith("Hi Amara,")
+    # the how-to is answered from the help-centre guide
+    ticket, result, written = await run_scenario("how_to")
+    reply, note = reply_and_note(written)
+    assert ticket.status == "solved" and reply.startswith("Hi Amara,")
+    assert ("read_document", {"slug": "help-inviting-teammates"}) in calls(result)
+    assert "Settings > Team > Invite" in reply and "no account needed beforehand" in reply
+    assert "colleague" not in reply and "help-inviting-teammates" in note
 
     ticket, _, written = await run_scenario("invoice_request")
     reply, _ = reply_and_note(written)

@@ -340,6 +340,161 @@ def test_how_to_is_answered_from_a_matching_article_only() -> None:
     assert statuses(support) == ["solved"]
 
 
+KNOWN_ISSUE = {
+    "slug": "known-issue-csv-export-safari",
+    "kind": "document",
+    "title": "Known issue DW-2291: empty CSV export in Safari",
+    "body": (
+        "Since release 5.12 the bookings CSV export in Safari 17 downloads a file with only the"
+        " header row. Chrome, Firefox and Edge work. Workarounds: use another browser, or"
+        ' Reports > Export > "Email me the export", which works in every browser. Fix planned'
+        " for release 5.13. Add affected customers to DW-2291 in an internal note."
+    ),
+}
+CSV_REPORT = ticket_text(
+    category="bug_report",
+    subject="CSV export of bookings is empty",
+    body=(
+        "The Export bookings (CSV) button produces an empty file with only the header row.\n\n"
+        "Steps:\n1. Reports > Bookings\n2. Export > CSV\n\nBrowser: Safari 17.4 on macOS."
+    ),
+)
+
+
+def test_bug_report_searches_the_documents_for_a_known_issue() -> None:
+    support = FakeSupport(documents={KNOWN_ISSUE["slug"]: KNOWN_ISSUE})
+
+    run_offline(CSV_REPORT, support)
+
+    assert support.called("search_knowledge_base") == [
+        {"query": "CSV export bookings empty", "kind": "document"}
+    ]
+    assert support.called("read_document") == [{"slug": "known-issue-csv-export-safari"}]
+
+
+def test_a_known_issue_gets_its_workaround_and_fix_status_and_no_new_write_up() -> None:
+    support = FakeSupport(documents={KNOWN_ISSUE["slug"]: KNOWN_ISSUE})
+
+    run_offline(CSV_REPORT, support)
+
+    [reply], [note] = replies(support), notes(support)
+    assert 'Reports > Export > "Email me the export"' in reply
+    assert "Fix planned for release 5.13" in reply and "known issue" in reply
+    # the document's instruction to staff is not quoted to the customer
+    assert "internal note" not in reply and "DW-2291" not in reply
+    assert "Known issue DW-2291" in note and "add them to DW-2291" in note
+    assert support.called("write_document") == []
+    assert statuses(support) == ["open"]
+
+
+def test_a_bug_with_no_known_issue_is_written_up_even_when_documents_match_loosely() -> None:
+    # given an earlier write-up of the same bug (another customer's report, verbatim) and a
+    # guide about exports: neither is a known issue to quote
+    earlier = {
+        "slug": "bug-report-csv-export-of-bookings-is-empty",
+        "kind": "document",
+        "title": "Bug report: CSV export of bookings is empty",
+        "body": "Reported in ticket #1 by Someone Else. CSV export empty in Safari, bookings.",
+    }
+    guide = {
+        "slug": "help-exports",
+        "kind": "document",
+        "title": "Help centre: CSV exports of bookings",
+        "body": "Export bookings as CSV under Reports > Bookings > Export; empty filters help.",
+    }
+    support = FakeSupport(documents={earlier["slug"]: earlier, guide["slug"]: guide})
+
+    run_offline(CSV_REPORT, support)
+
+    assert support.called("read_document") == []
+    assert len(support.called("write_document")) == 1
+    assert "Someone Else" not in replies(support)[0]
+
+
+def test_how_to_quotes_only_the_sentences_that_answer_the_question() -> None:
+    guide = {
+        "slug": "help-inviting-teammates",
+        "kind": "document",
+        "title": "Help centre: inviting teammates and roles",
+        "body": (
+            "Admins invite people from Settings > Team > Invite; invitees need no account"
+            " beforehand. Roles: Member, Manager, Admin. Bookings can be exported under Reports"
+            " > Bookings. Escalate team disputes to the on-call engineer."
+        ),
+    }
+    support = FakeSupport(documents={guide["slug"]: guide})
+    question = ticket_text(
+        category="how_to",
+        subject="How do I add people to our team?",
+        body="How do I invite six colleagues, and can one of them be an admin?",
+    )
+
+    run_offline(question, support)
+
+    assert support.called("search_knowledge_base") == [{"query": "add people team", "kind": ""}]
+    reply = replies(support)[0]
+    assert "1. Admins invite people from Settings > Team > Invite" in reply
+    assert "2. Roles: Member, Manager, Admin." in reply
+    assert "exported" not in reply and "on-call" not in reply
+    assert statuses(support) == ["solved"]
+
+
+def test_a_how_to_is_never_answered_from_a_runbook_or_a_bug_write_up() -> None:
+    runbook = {
+        "slug": "runbook-how_to",
+        "kind": "runbook",
+        "title": "Runbook: inviting teammates questions",
+        "body": "Answer invite questions with Settings > Team > Invite; admins, people, roles.",
+    }
+    write_up = {
+        "slug": "bug-report-inviting-teammates-fails",
+        "kind": "document",
+        "title": "Bug report: inviting teammates fails",
+        "body": "Reported in ticket #1 by Someone Else: invite people, team, admins, roles.",
+    }
+    question = ticket_text(
+        category="how_to",
+        subject="Inviting teammates?",
+        body="How do I invite people to the team and make admins, which roles exist?",
+    )
+
+    for staff_only in (runbook, write_up):
+        support = FakeSupport(documents={staff_only["slug"]: staff_only})
+        run_offline(question, support)
+
+        assert support.called("read_document") == []
+        assert "passed it to a colleague" in replies(support)[0]
+
+
+def test_an_other_ticket_with_a_question_is_answered_from_the_knowledge_base() -> None:
+    guide = {
+        "slug": "help-offline-mode",
+        "kind": "document",
+        "title": "Help centre: offline mode for desk maps",
+        "body": "Desk maps work offline once opened: the app keeps the last floor plan.",
+    }
+    support = FakeSupport(documents={guide["slug"]: guide})
+    question = ticket_text(
+        category="other",
+        subject="Desk maps offline mode?",
+        body="Do desk maps work in offline mode, for example on a train with the floor plan?",
+    )
+
+    run_offline(question, support)
+
+    assert support.called("read_document") == [{"slug": "help-offline-mode"}]
+    assert "the app keeps the last floor plan" in replies(support)[0]
+    assert statuses(support) == ["solved"]
+
+
+def test_without_the_knowledge_base_search_the_model_falls_back_to_policies() -> None:
+    items = [{"role": "user", "content": "What is our refund window?"}]
+
+    decision = decide(items, {"add_todos", "search_policies"})
+
+    assert [c.name for c in decision.calls] == ["add_todos", "search_policies"]
+
+
 def test_invoice_request_lists_the_order_facts_and_the_company_details() -> None:
     support = FakeSupport(orders=[subscription("ORD-2", "2026-09", 30)])
     body = "I need an invoice for ORD-2. Please issue it to:\n\nAcme Ltd.\nVAT: GB 123\n\nThanks"
@@ -413,7 +568,7 @@ def test_free_text_is_answered_from_the_policies_found() -> None:
         },
     )
     convo = run_offline("What is our refund window?", support)
-    assert support.called("search_policies") == [{"query": "refund window"}]
+    assert support.called("search_knowledge_base") == [{"query": "refund window", "kind": ""}]
     assert "at most 30 days" in convo.final and "refund window days: 30" in convo.final
     assert [a["status"] for a in support.called("set_todo_status")][-1] == "done"
 

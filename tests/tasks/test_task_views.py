@@ -56,7 +56,8 @@ def test_start_with_htmx_returns_the_agent_panel_with_the_new_task(staff_client)
     assert response.status_code == 200
     assert 'id="agent-panel"' in html
     assert f'id="task-{task.pk}"' in html
-    assert 'hx-trigger="every 2s"' in html
+    # Followed live over the task's websocket (static/js/live.js), from the seq it shows.
+    assert f'data-live-task="{task.pk}" data-live-seq="{task.last_seq}"' in html
     assert "Start investigation" not in html
 
 
@@ -171,14 +172,15 @@ def test_a_free_text_task_has_its_own_page(staff_client, staff_user):
     assert "Queued" in html
 
 
-def test_task_page_polls_only_while_the_task_is_live(staff_client):
+def test_task_panel_partial_is_followed_live_not_polled(staff_client):
     task = _task()
 
     response = staff_client.get(reverse("tasks:task_detail", args=[task.pk]), **HTMX)
 
     html = response.content.decode()
     assert html.lstrip().startswith(f'<div id="task-{task.pk}"')
-    assert 'hx-trigger="every 2s"' in html
+    assert f'data-live-task="{task.pk}"' in html
+    assert "every 2s" not in html
     assert "offline model" in html
 
 

@@ -34,6 +34,11 @@ def backlog():
     now = timezone.now()
     maria = make_user(username="maria")
     jane = make_customer(name="Jane Doe", email="jane@example.com")
+    # Named without digits: a factory default ("customer14@...") would match a number search.
+    others = {
+        number: make_customer(name=name.title(), email=f"{name}@example.net", username=name)
+        for number, name in ((2, "bea"), (3, "cid"), (5, "dora"))
+    }
     specs = [
         (1, St.NEW, Pri.LOW, Cat.BILLING, None, "Charged twice for October", jane),
         (2, St.OPEN, Pri.URGENT, Cat.SHIPPING, maria, "Parcel lost", None),
@@ -49,7 +54,7 @@ def backlog():
             category=category,
             assignee=assignee,
             subject=subject,
-            customer=customer,
+            customer=customer or others[number],
             created_at=now - timedelta(hours=10 - number),
         )
     return {"maria": maria, "jane": jane}

@@ -16,6 +16,7 @@ from asgiref.sync import sync_to_async
 from django.utils import timezone
 
 from tasks.agents.context import SupportContext
+from tasks.agents.support import INSTRUCTIONS, support_agent
 from tasks.models import ApprovalRequest, Task, Ticket, TicketMessage, Todo
 from tasks.services.task_refunds import REFUND_NOT_APPROVED
 from tasks.services.task_todos import TODO_NOT_FOUND, TODO_TEXT_INVALID, TODOS_COUNT_INVALID
@@ -29,7 +30,7 @@ from tools_app.agent_tools.base import (
     TOOL_TIMED_OUT,
     support_tool,
 )
-from tools_app.agent_tools.knowledge import RUNBOOK_NOT_FOUND
+from tools_app.agent_tools.knowledge import KIND_INVALID, RUNBOOK_NOT_FOUND
 from tools_app.agent_tools.refunds import refund_needs_approval
 from tools_app.models import Article, Order, Refund
 from tools_app.selectors import ORDER_NOT_FOUND
@@ -181,6 +182,43 @@ async def test_runbook_policies_and_documents(world):
     assert policies["policies"][0]["rules"]["refund_window_days"] == 30
     assert read["article"]["body"] == "How to spot them."
     assert missing["field"] == "slug"
+
+
+async def test_search_knowledge_base_finds_documents_of_every_kind(world):
+    await Article.objects.acreate(
+        kind=Article.Kind.DOCUMENT,
+        slug="help-inviting-teammates",
+        title="Help centre: inviting teammates and roles",
+        body="Admins invite people from Settings > Team > Invite. " * 20,
+    )
+
+    found = await invoke(
+        "search_knowledge_base", {"query": "How do I add people to our team?"}, world["ctx"]
+    )
+    policies_only = await invoke(
+        "search_knowledge_base", {"query": "invite team", "kind": "policy"}, world["ctx"]
+    )
+    refunds = await invoke(
+        "search_knowledge_base", {"query": "refund", "kind": " Runbook "}, world["ctx"]
+    )
+
+    [hit] = found["articles"]
+    assert set(hit) == {"slug", "kind", "title", "excerpt"}
+    assert (hit["slug"], hit["kind"]) == ("help-inviting-teammates", "document")
+    assert hit["excerpt"].startswith("Admins invite people") and len(hit["excerpt"]) <= 300
+    assert policies_only == {"articles": []}
+    assert [a["slug"] for a in refunds["articles"]] == ["refund-runbook"]
+
+
+async def test_search_knowledge_base_rejects_an_unknown_kind(world):
+    result = await invoke("search_knowledge_base", {"query": "refund", "kind": "faq"}, world["ctx"])
+
+    assert result == {"error": KIND_INVALID, "field": "kind", "value": "faq"}
+
+
+async def test_the_support_agent_has_the_knowledge_base_search():
+    assert "search_knowledge_base" in {tool.name for tool in support_agent.tools}
+    assert "search_knowledge_base" in INSTRUCTIONS
 
 
 async def test_todo_tools_validate_and_stay_within_the_task(world):

@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from tasks.demo.seed import seed_demo
 from tests.factories import make_customer, make_order, make_refund_policy
 from tools_app.errors import ApplicationError
 from tools_app.models import Article, Order
@@ -170,6 +171,47 @@ def test_article_search_with_only_short_words_lists_articles_by_title():
     a = _article("a", title="Alpha")
 
     assert article_search(query="to of a") == [a, b]
+
+
+def test_article_search_ignores_common_words_and_matches_word_stems():
+    guide = _article(
+        "help-inviting-teammates",
+        title="Help centre: inviting teammates and roles",
+        body="Admins invite people from Settings > Team > Invite.",
+    )
+    # "how", "our" and "to" are everywhere; only the common words match this one.
+    _article("faq", title="How to reach our office", body="How our support hours work.")
+    # "add" is a word of its own: "address" is no match for it.
+    _article("shipping", title="Change the delivery address", body="Addresses of shipments.")
+
+    assert article_search(query="How do I add people to our team?") == [guide]
+    assert article_search(query="inviting") == article_search(query="invite") == [guide]
+
+
+def test_article_search_weighs_title_matches_above_body_matches():
+    known = _article(
+        "known-issue-csv",
+        title="Known issue: empty CSV export in Safari",
+        body="Use another browser.",
+    )
+    guide = _article(
+        "help-bookings",
+        title="Help centre: bookings",
+        body="Bookings can be exported under Reports; the export is a CSV file, never empty.",
+    )
+
+    assert article_search(query="CSV export of bookings is empty") == [known, guide]
+
+
+def test_article_search_finds_the_demo_guide_and_known_issue():
+    seed_demo()
+
+    how_to = article_search(query="How do I add people to our team?")
+    bug = article_search(query="CSV export of bookings is empty", kind=Article.Kind.DOCUMENT)
+
+    assert how_to[0].slug == "help-inviting-teammates"
+    assert bug[0].slug == "known-issue-csv-export-safari"
+    assert {a.kind for a in bug} == {Article.Kind.DOCUMENT}
 
 
 def test_refund_policy_rules_default_without_a_policy():

@@ -14,6 +14,7 @@ from tools_app.agent_tools.customers import get_order, lookup_customer
 from tools_app.agent_tools.knowledge import (
     get_runbook,
     read_document,
+    search_knowledge_base,
     search_policies,
     write_document,
 )
@@ -35,6 +36,7 @@ SUPPORT_TOOLS = [
     get_ticket_thread,
     search_tickets,
     get_runbook,
+    search_knowledge_base,
     search_policies,
     read_document,
     write_document,

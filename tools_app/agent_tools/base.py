@@ -22,6 +22,7 @@ from django.conf import settings
 from pydantic import BaseModel, ValidationError
 
 from tasks.agents.context import SupportContext
+from tasks.runtime.faults import fault_point
 from tools_app.errors import ApplicationError
 
 logger = logging.getLogger(__name__)
@@ -108,6 +109,7 @@ def support_tool(
         @functools.wraps(body)
         async def wrapper(*args: Any, **kwargs: Any) -> str:
             timeout = settings.TOOL_TIMEOUT_SECONDS
+            fault_point(f"tool.before:{body.__name__}")
             try:
                 async with asyncio.timeout(timeout):
                     result = await body(*args, **kwargs)
@@ -115,6 +117,7 @@ def support_tool(
                 result = exc.as_dict()
             except TimeoutError:
                 result = {"error": TOOL_TIMED_OUT, "timeout_seconds": timeout}
+            fault_point(f"tool.after:{body.__name__}")
             return encode(result)
 
         tool = function_tool(

@@ -1,4 +1,5 @@
-"""Knowledge-base tools: runbooks by ticket category, policy search, documents."""
+"""Knowledge-base tools: runbooks by ticket category, search (every kind, or policies with their
+rules), documents."""
 
 from __future__ import annotations
 
@@ -15,8 +16,11 @@ from tools_app.models import Article
 from tools_app.selectors import article_get, article_runbook_for_category, article_search
 from tools_app.services.articles import document_write
 
-RUNBOOK_NOT_FOUND = "No runbook for that category; search the policies instead."
+RUNBOOK_NOT_FOUND = "No runbook for that category; search the knowledge base instead."
+KIND_INVALID = 'kind must be "" (every kind), "runbook", "policy" or "document".'
 POLICY_LIMIT = 5
+SEARCH_LIMIT = 5
+SEARCH_KINDS = ("", *Article.Kind.values)
 
 
 def _runbook(category: str) -> dict[str, Any]:
@@ -38,6 +42,16 @@ def _policies(query: str) -> dict[str, Any]:
     return {
         "policies": [
             {"slug": a.slug, "title": a.title, "excerpt": excerpt(a.body), "rules": a.rules}
+            for a in articles
+        ]
+    }
+
+
+def _search(query: str, kind: str) -> dict[str, Any]:
+    articles = article_search(query=query, kind=kind, limit=SEARCH_LIMIT)
+    return {
+        "articles": [
+            {"slug": a.slug, "kind": a.kind, "title": a.title, "excerpt": excerpt(a.body)}
             for a in articles
         ]
     }
@@ -74,6 +88,25 @@ async def search_policies(ctx: RunContextWrapper[SupportContext], query: str) ->
         query: Words to search for, e.g. "refund window".
     """
     return await sync_to_async(_policies)(query)
+
+
+@support_tool
+async def search_knowledge_base(
+    ctx: RunContextWrapper[SupportContext], query: str, kind: str = ""
+) -> dict[str, Any]:
+    """Search the whole knowledge base: help-centre guides, known issues and other internal
+    documents, policies and runbooks. Best matches first; read one in full with read_document.
+
+    Args:
+        query: What the question is about, e.g. "invite people to our team" or
+            "CSV export empty".
+        kind: "" for every kind, or only "document" (guides, known issues), "policy" or
+            "runbook".
+    """
+    wanted = kind.strip().lower()
+    if wanted not in SEARCH_KINDS:
+        raise ApplicationError(KIND_INVALID, {"field": "kind", "value": kind})
+    return await sync_to_async(_search)(query, wanted)
 
 
 @support_tool

@@ -121,6 +121,8 @@ class Facts:
     fetch_errors: dict[str, str] = field(default_factory=dict)
     runbook: dict[str, Any] = field(default_factory=dict)
     policies: list[dict[str, Any]] = field(default_factory=list)
+    # Knowledge-base search hits (excerpts), every search of the conversation, first hit first.
+    articles: list[dict[str, Any]] = field(default_factory=list)
     documents: list[dict[str, Any]] = field(default_factory=list)
     refund_rules: dict[str, Any] = field(default_factory=dict)
     reference: datetime | None = None
@@ -206,6 +208,10 @@ def gather_facts(transcript: Transcript) -> Facts:
             facts.runbook = result["runbook"]
         elif exchange.name == "search_policies":
             facts.policies = [p for p in result.get("policies") or [] if isinstance(p, dict)]
+        elif exchange.name == "search_knowledge_base":
+            found = [a for a in result.get("articles") or [] if isinstance(a, dict)]
+            known = {a.get("slug") for a in found}
+            facts.articles = found + [a for a in facts.articles if a.get("slug") not in known]
         elif exchange.name == "read_document" and isinstance(result.get("article"), dict):
             article = result["article"]
             facts.documents = [

@@ -14,6 +14,7 @@ from tasks.agents.models.offline_facts import (
     order_numbers_in,
     period_name,
 )
+from tasks.agents.models.offline_knowledge import FALLBACK_SEARCH_TOOL, SEARCH_TOOL, search_call
 from tasks.agents.models.offline_letters import order_line
 from tasks.agents.models.offline_policy import find_duplicate_charges
 from tasks.agents.models.offline_todos import FREE_TEXT_PLAN, TodoBoard, add_todos_call
@@ -128,9 +129,14 @@ def decide_followup(transcript: Transcript, can: Callable[[str], bool]) -> Decis
     )
 
 
+def _hits(facts: Facts) -> list[dict[str, Any]]:
+    """What the knowledge-base search found (or the policy search, for an agent without it)."""
+    return facts.articles or facts.policies
+
+
 def _answer(text: str, facts: Facts, tickets: list[dict[str, Any]]) -> str:
     read = {d.get("slug") for d in facts.documents}
-    sources = [*facts.documents, *[p for p in facts.policies if p.get("slug") not in read]]
+    sources = [*facts.documents, *[p for p in _hits(facts) if p.get("slug") not in read]]
     if not sources and not tickets:
         return f'I found nothing in the knowledge base for "{text.strip()[:100]}".\n\n' + (
             OFFLINE_CAPABILITIES
@@ -162,8 +168,8 @@ def decide_free_text(transcript: Transcript, text: str, can: Callable[[str], boo
     """A task with no ticket: plan, search the knowledge base, read the best hit, answer."""
     board = TodoBoard.read(transcript, FREE_TEXT_PLAN) if can("set_todo_status") else None
     query = search_query(text)
-    if not transcript.has("search_policies", "search_tickets", "add_todos"):
-        calls = [PlannedCall("search_policies", {"query": query})]
+    if not transcript.has(SEARCH_TOOL, FALLBACK_SEARCH_TOOL, "search_tickets", "add_todos"):
+        calls = [search_call(can, query)]
         if MENTIONS_TICKETS.search(text):
             calls.append(PlannedCall("search_tickets", {"query": query}))
         if transcript.followup is None:
@@ -176,7 +182,8 @@ def decide_free_text(transcript: Transcript, text: str, can: Callable[[str], boo
                 calls,
             )
     facts = gather_facts(transcript)
-    slug = facts.policies[0].get("slug") if facts.policies else None
+    hits = _hits(facts)
+    slug = hits[0].get("slug") if hits else None
     moves = (
         board.move({"understand": "done", "search": "done", "answer": "in_progress"})
         if board
@@ -184,7 +191,7 @@ def decide_free_text(transcript: Transcript, text: str, can: Callable[[str], boo
     )
     if slug and can("read_document") and not transcript.has("read_document"):
         return Decision(
-            f"The search found '{facts.policies[0].get('title')}'; reading it in full.",
+            f"The search found '{hits[0].get('title')}'; reading it in full.",
             [*moves, PlannedCall("read_document", {"slug": slug})],
         )
     finish = board.move({"understand": "done", "search": "done", "answer": "done"}) if board else []
@@ -193,6 +200,6 @@ def decide_free_text(transcript: Transcript, text: str, can: Callable[[str], boo
     found = transcript.latest("search_tickets")
     tickets = found.result.get("tickets") if found is not None and found.ok else None
     return Decision(
-        "Answering from the knowledge base." if facts.policies else "Nothing found to quote.",
+        "Answering from the knowledge base." if hits else "Nothing found to quote.",
         message=_answer(text, facts, tickets if isinstance(tickets, list) else []),
     )

@@ -1,11 +1,13 @@
 """Tickets outside the main categories: partnerships, data deletion requests, phishing reports
-and feedback, handled the way the "other" runbook says (contacts and domains read from it)."""
+and feedback, handled the way the "other" runbook says (contacts and domains read from it); any
+other question is answered from the knowledge base when an article answers it."""
 
 from __future__ import annotations
 
 import re
 
 from tasks.agents.models.offline_facts import Facts
+from tasks.agents.models.offline_knowledge import best_article
 from tasks.agents.models.offline_letters import Wrapup, letter
 from tasks.agents.models.offline_types import Findings
 
@@ -43,17 +45,28 @@ def _runbook_email(facts: Facts, topic: str) -> str:
     return found.group(0) if found else ""
 
 
+def other_intent(facts: Facts) -> str | None:
+    """The "everything else" runbook case the customer's text is (None: none of them)."""
+    return next((kind for kind, pattern in INTENTS if pattern.search(facts.customer_text)), None)
+
+
 def analyze_other(facts: Facts) -> Findings:
-    text = facts.customer_text
-    for kind, pattern in INTENTS:
-        if pattern.search(text):
-            senders = [e for e in EMAIL.findall(text) if e != facts.customer.get("email")]
-            return Findings(
-                kind,
-                f"{kind.removeprefix('other_').title()} request: follow the"
-                " 'everything else' runbook.",
-                data={"senders": senders},
-            )
+    kind = other_intent(facts)
+    if kind is not None:
+        own = facts.customer.get("email")
+        senders = [e for e in EMAIL.findall(facts.customer_text) if e != own]
+        return Findings(
+            kind,
+            f"{kind.removeprefix('other_').title()} request: follow the 'everything else' runbook.",
+            data={"senders": senders},
+        )
+    article = best_article(facts, "answer")
+    if article is not None:
+        return Findings(
+            "how_to",
+            f"No specific workflow fits, but '{article.get('title')}' answers it: quote it.",
+            data={"article": article},
+        )
     return Findings(
         "general",
         "No specific workflow fits: acknowledge it and leave it open for a person.",

@@ -8,7 +8,8 @@ import re
 
 from tasks.agents.models.offline_delivery_replies import damaged_wrapup, shipping_wrapup
 from tasks.agents.models.offline_facts import Facts, plural
-from tasks.agents.models.offline_letters import Outcome, Wrapup, excerpt, letter, order_line
+from tasks.agents.models.offline_knowledge import KnownIssue, answer_points
+from tasks.agents.models.offline_letters import Outcome, Wrapup, letter, order_line
 from tasks.agents.models.offline_types import Findings
 
 WORKAROUND = re.compile(r"workaround|works (?:fine |ok |okay )?(?:in|on|with)\b", re.IGNORECASE)
@@ -34,9 +35,7 @@ def _refusal(findings: Findings, facts: Facts) -> Wrapup:
     return Wrapup(reply, note, "pending", f"refused to act on {missing}; noted it, pending")
 
 
-def _bug(findings: Findings, facts: Facts, outcome: Outcome) -> Wrapup:
-    doc = outcome.result.get("document") or {}
-    known = findings.data.get("known")
+def _thanks(findings: Findings) -> str:
     given = [
         label
         for label, present in (
@@ -45,27 +44,26 @@ def _bug(findings: Findings, facts: Facts, outcome: Outcome) -> Wrapup:
         )
         if present
     ]
-    parts = [
-        "Thank you for the report"
+    if given:
+        return (
+            f"Thank you for the report, including {' and '.join(given)} — that makes it much"
+            " easier for our engineers."
+        )
+    return "Thank you for the report — it helps us a lot."
+
+
+def _bug(findings: Findings, facts: Facts, outcome: Outcome) -> Wrapup:
+    doc = outcome.result.get("document") or {}
+    text = (
+        "I've written it up for our engineering team with"
+        + (" your steps to reproduce" if findings.data.get("numbered") else " the details")
+        + ", and I'll let you know as soon as a fix is out."
         + (
-            f", including {' and '.join(given)} — that makes it much easier for our engineers."
-            if given
-            else " — it helps us a lot."
+            " In the meantime, please keep using the workaround you found."
+            if WORKAROUND.search(facts.customer_text)
+            else ""
         )
-    ]
-    if known:
-        parts.append(f"This is a known issue ({known.get('title')}):\n{excerpt(known, 500)}")
-    else:
-        parts.append(
-            "I've written it up for our engineering team with"
-            + (" your steps to reproduce" if findings.data.get("numbered") else " the details")
-            + ", and I'll let you know as soon as a fix is out."
-            + (
-                " In the meantime, please keep using the workaround you found."
-                if WORKAROUND.search(facts.customer_text)
-                else ""
-            )
-        )
+    )
     steps = len(findings.data.get("steps") or [])
     note = (
         f"Bug written up as document '{doc.get('slug', findings.data['title'])}'"
@@ -73,9 +71,49 @@ def _bug(findings: Findings, facts: Facts, outcome: Outcome) -> Wrapup:
         if outcome.state == "done"
         else f"Could not write the bug document ({outcome.message}); summary needed by hand."
     )
-    if known:
-        note += f" Matches known issue '{known.get('slug')}'."
-    return Wrapup(letter(facts, *parts), note, "open", "bug written up for engineering; open")
+    return Wrapup(
+        letter(facts, _thanks(findings), text), note, "open", "bug written up for engineering; open"
+    )
+
+
+def _workaround(sentence: str) -> str:
+    # "Workarounds: use another browser, or ..." reads on as "you can use another browser".
+    if sentence[:1].islower():
+        return f"Until it's fixed, you can {sentence}"
+    return f"In the meantime: {sentence}"
+
+
+def _known_issue(findings: Findings, facts: Facts) -> Wrapup:
+    """The runbook's known-issue answer: the workaround and fix status from the document, the
+    issue id in the internal note (engineering already has the bug: nothing new written)."""
+    issue: KnownIssue = findings.data["issue"]
+    parts = [
+        _thanks(findings),
+        " ".join(
+            ["This is a known issue, and our engineers are already working on it.", *issue.what]
+        ),
+    ]
+    parts += [_workaround(sentence) for sentence in issue.workaround]
+    parts.append(
+        " ".join([*issue.fix, "I'll let you know as soon as the fix is out."])
+        if issue.fix
+        else "I'll let you know as soon as it's fixed."
+    )
+    lines = [line.rstrip(". ") for line in findings.data.get("environment_lines") or []]
+    environment = " / ".join(lines)[:200] or "not given"
+    steps = len(findings.data.get("steps") or [])
+    note = (
+        f"Known issue {issue.issue_id} ('{issue.title}', {issue.slug}): this customer is"
+        f" affected, add them to {issue.issue_id}. Shared the documented workaround and fix"
+        f" status; no new bug write-up. Report: {plural(steps, 'step')}; environment:"
+        f" {environment}."
+    )
+    return Wrapup(
+        letter(facts, *parts),
+        note,
+        "open",
+        f"known issue {issue.issue_id}: workaround and fix status shared; open",
+    )
 
 
 def _how_to(findings: Findings, facts: Facts) -> Wrapup:
@@ -91,10 +129,18 @@ def _how_to(findings: Findings, facts: Facts) -> Wrapup:
             "no article found; left open",
         )
     article = findings.data["article"]
-    text = f'Here\'s how, from our guide "{article.get("title")}":\n\n{excerpt(article)}'
+    points = answer_points(article, facts.customer_text)
+    steps = "\n".join(f"{i}. {point}" for i, point in enumerate(points, 1))
+    source = (
+        f'our policy "{article.get("title")}" says'
+        if article.get("kind") == "policy"
+        else f'how, from our guide "{article.get("title")}"'
+    )
+    text = f"Here's {source}:\n\n{steps}"
     return Wrapup(
         letter(facts, text, "If anything is unclear, just reply and I'll help further."),
-        f"Answered from '{article.get('slug', article.get('title'))}'.",
+        f"Answered from '{article.get('slug', article.get('title'))}'"
+        f" ({plural(len(points), 'point')} quoted).",
         "solved",
         f"answered from '{article.get('title')}'; solved",
     )
@@ -182,6 +228,8 @@ def service_wrapup(findings: Findings, facts: Facts, outcome: Outcome) -> Wrapup
         return damaged_wrapup(findings, facts)
     if kind == "bug_report":
         return _bug(findings, facts, outcome)
+    if kind == "bug_known_issue":
+        return _known_issue(findings, facts)
     if kind.startswith("how_to"):
         return _how_to(findings, facts)
     if kind.startswith("invoice"):

@@ -14,20 +14,30 @@ from tasks.agents.models.offline_analysis import analyze
 from tasks.agents.models.offline_billing import billing_question_wrapup
 from tasks.agents.models.offline_facts import Facts, gather_facts, plural
 from tasks.agents.models.offline_followup import decide_followup, decide_free_text
+from tasks.agents.models.offline_knowledge import Purpose, best_article, search_call, ticket_query
 from tasks.agents.models.offline_letters import Outcome, Wrapup, outcome_of
-from tasks.agents.models.offline_other import general_wrapup, other_wrapup
+from tasks.agents.models.offline_other import general_wrapup, other_intent, other_wrapup
 from tasks.agents.models.offline_refund_replies import billing_wrapup, blocked_wrapup, refund_wrapup
 from tasks.agents.models.offline_replies import service_wrapup
-from tasks.agents.models.offline_service_analysis import best_article
 from tasks.agents.models.offline_todos import TodoBoard, add_todos_call, plan_for
 from tasks.agents.models.offline_transcript import Transcript, parse_transcript
 from tasks.agents.models.offline_types import Decision, Findings, PlannedCall
 
-KNOWLEDGE_TOOLS = ("get_runbook", "read_document", "search_policies", "get_order")
+KNOWLEDGE_TOOLS = (
+    "get_runbook",
+    "read_document",
+    "search_policies",
+    "search_knowledge_base",
+    "get_order",
+)
 WRAPUP_TOOLS = ("reply_to_customer", "add_internal_note", "set_ticket_status")
-# Categories answered from the knowledge base, and the article kinds that can answer them
-# (a bug report looks for a known-issue document; any kind answers a how-to question).
-RESEARCH_KINDS: dict[str, tuple[str, ...]] = {"how_to": (), "bug_report": ("document",)}
+# Categories answered from the knowledge base: the kind of article searched for, and what the
+# best match must be (a bug report looks for a known-issue document; a question for an answer).
+RESEARCH: dict[str, tuple[str, Purpose]] = {
+    "how_to": ("", "answer"),
+    "bug_report": ("document", "known_issue"),
+    "other": ("", "answer"),
+}
 POLICY_SEARCHES = {
     "billing": "subscription billing plan upgrade cancellation",
     "shipping": "shipping delivery delay lost package",
@@ -82,7 +92,7 @@ def compose(findings: Findings, facts: Facts, outcome: Outcome) -> Wrapup:
     return other_wrapup(findings, facts) or general_wrapup(facts)
 
 
-def _knowledge_calls(facts: Facts, transcript: Transcript) -> list[PlannedCall]:
+def _knowledge_calls(facts: Facts, transcript: Transcript, box: Toolbox) -> list[PlannedCall]:
     ticket = transcript.ticket
     assert ticket is not None
     calls = [PlannedCall("get_runbook", {"category": ticket.category})]
@@ -90,7 +100,10 @@ def _knowledge_calls(facts: Facts, transcript: Transcript) -> list[PlannedCall]:
         calls.append(PlannedCall("read_document", {"slug": "refund-policy"}))
     if ticket.category == "billing":
         calls.append(PlannedCall("search_policies", {"query": POLICY_SEARCHES["billing"]}))
-    if ticket.category not in {"billing", "refund"}:
+    if ticket.category in RESEARCH:
+        kind, _ = RESEARCH[ticket.category]
+        calls.append(search_call(box.has, ticket_query(ticket), kind))
+    elif ticket.category not in {"billing", "refund"}:
         query = POLICY_SEARCHES.get(ticket.category) or ticket.subject or ticket.category
         calls.append(PlannedCall("search_policies", {"query": query}))
     calls += [PlannedCall("get_order", {"order_number": n}) for n in facts.mentioned_orders]
@@ -100,9 +113,11 @@ def _knowledge_calls(facts: Facts, transcript: Transcript) -> list[PlannedCall]:
 def _research_calls(facts: Facts, transcript: Transcript) -> list[PlannedCall]:
     """A question is answered from the search hit that matches it best, read in full."""
     ticket = transcript.ticket
-    if ticket is None or ticket.category not in RESEARCH_KINDS:
+    if ticket is None or ticket.category not in RESEARCH:
         return []
-    best = best_article(facts, RESEARCH_KINDS[ticket.category])
+    if ticket.category == "other" and other_intent(facts) is not None:
+        return []  # partnerships, deletion requests...: the runbook says what to do
+    best = best_article(facts, RESEARCH[ticket.category][1])
     read = {str(ex.arguments.get("slug")) for ex in transcript.calls("read_document")}
     slug = str(best.get("slug") or "") if best else ""
     if not slug or slug in read or any(d.get("slug") == slug for d in facts.documents):
@@ -152,7 +167,7 @@ def decide_ticket(transcript: Transcript, box: Toolbox) -> Decision:
         )
     facts = gather_facts(transcript)
     gathering = {"lookup": "done", "policy": "in_progress"}
-    knowledge = box.keep(_knowledge_calls(facts, transcript))
+    knowledge = box.keep(_knowledge_calls(facts, transcript, box))
     if knowledge and not transcript.has(*KNOWLEDGE_TOOLS):
         return Decision(
             _gathered(facts) + f" Next: the {ticket.category} runbook and the policy.",

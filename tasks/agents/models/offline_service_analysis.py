@@ -11,11 +11,10 @@ from tasks.agents.models.offline_facts import (
     Facts,
     business_days_between,
     day,
-    keywords,
     parse_when,
     plural,
-    relevance,
 )
+from tasks.agents.models.offline_knowledge import OWN_WRITEUP_PREFIX, KnownIssue, best_article
 from tasks.agents.models.offline_types import Findings, PlannedCall, label
 
 PHOTOS = re.compile(r"\b(photos?|pictures?|images?|video|attached|attachment)\b", re.I)
@@ -30,8 +29,6 @@ ORDER_WORDS = re.compile(
 DAMAGE = re.compile(r"broken|crack|torn|damag|crush|dent|scratch|missing|bent|shatter", re.I)
 INVOICE_CORRECTION = re.compile(r"\b(wrong|old|incorrect|correct\w*|fix|update)\b", re.I)
 INVOICE_BULK = re.compile(r"\b(all|every|at once|in one go|zip|bulk)\b", re.I)
-# Below this many shared word stems a search hit is not an answer to the question.
-MIN_RELEVANCE = 4
 
 
 def target_order(facts: Facts, prefer: Callable[[dict[str, Any]], bool]) -> dict[str, Any] | None:
@@ -186,18 +183,34 @@ def bug_steps(text: str) -> list[str]:
 
 
 def analyze_bug(facts: Facts) -> Findings:
+    """A known issue gets its workaround and fix status (no new write-up: engineering has it);
+    a new bug is written up for engineering with the customer's steps."""
     ticket = facts.ticket
     report = ticket.body if ticket else facts.customer_text
-    known = best_article(facts, kinds=("document",))
     steps = bug_steps(report)
-    title = f"Bug report: {ticket.subject if ticket else 'customer report'}"[:180]
+    environment = [line.strip() for line in report.splitlines() if ENVIRONMENT.search(line)]
+    data: dict[str, Any] = {
+        "steps": steps,
+        "numbered": any(STEP_LINE.match(line) for line in report.splitlines()),
+        "environment": bool(environment),
+        "environment_lines": environment[:3],
+    }
+    known = best_article(facts, "known_issue")
+    if known is not None:
+        issue = KnownIssue.read(known)
+        return Findings(
+            "bug_known_issue",
+            f"The report matches known issue {issue.issue_id} ('{issue.title}'): share its"
+            " workaround and fix status, and note the issue id; no new write-up.",
+            data={**data, "issue": issue},
+        )
+    title = f"{OWN_WRITEUP_PREFIX}{ticket.subject if ticket else 'customer report'}"[:180]
     who = (
         f"Reported in ticket #{ticket.number} by {facts.customer.get('name') or 'a customer'}"
         f" ({facts.customer.get('plan', 'unknown')} plan)."
         if ticket
         else "Reported by a customer."
     )
-    environment = [line.strip() for line in report.splitlines() if ENVIRONMENT.search(line)]
     body = "\n".join(
         [
             who,
@@ -213,43 +226,20 @@ def analyze_bug(facts: Facts) -> Findings:
     )
     return Findings(
         "bug_report",
-        f"Bug report with {len(steps)} reproduction steps"
-        + (f"; matches known issue '{known.get('title')}'" if known else "")
-        + ": write it up for engineering.",
+        f"Bug report with {len(steps)} reproduction steps and no known issue matching it:"
+        " write it up for engineering.",
         PlannedCall("write_document", {"title": title, "body": body}),
-        {
-            "title": title,
-            "steps": steps,
-            "known": known,
-            "numbered": any(STEP_LINE.match(line) for line in report.splitlines()),
-            "environment": bool(environment),
-        },
+        {**data, "title": title},
     )
 
 
-def best_article(facts: Facts, kinds: tuple[str, ...] = ()) -> dict[str, Any] | None:
-    """The article read or found that best answers the customer's text, if any does."""
-    candidates = [*facts.documents, *facts.policies]
-    if kinds:
-        candidates = [a for a in candidates if a.get("kind") in kinds]
-    asked = keywords(facts.customer_text)
-    scored = [
-        (relevance(facts.customer_text, a), i, a)
-        for i, a in enumerate(candidates)
-        # The title must share a word with the question: body words alone match too easily.
-        if asked & keywords(str(a.get("title", "")))
-    ]
-    scored = [s for s in scored if s[0] >= MIN_RELEVANCE]
-    return max(scored, key=lambda s: (s[0], -s[1]))[2] if scored else None
-
-
 def analyze_how_to(facts: Facts) -> Findings:
-    article = best_article(facts)
+    article = best_article(facts, "answer")
     if article is None:
         return Findings("how_to_unknown", "Nothing in the knowledge base answers this question.")
     return Findings(
         "how_to",
-        f"'{article.get('title')}' answers the question: quote its steps.",
+        f"'{article.get('title')}' answers the question: quote the parts that answer it.",
         data={"article": article},
     )
 

@@ -1,0 +1,187 @@
+"""Reads over approval requests: the decisions a resume applies, a task's approvals for the
+portal, and the evidence an approver weighs (customer, order, same-period charges, policy)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Case, IntegerField, QuerySet, Value, When
+from django.urls import reverse
+from django.utils import timezone
+
+from tasks.models import ApprovalRequest, Task, Ticket
+from tools_app.errors import ApplicationError
+from tools_app.models import Article, Customer, Order, Refund
+from tools_app.selectors import REFUND_POLICY_SLUG, order_get, refund_policy_rules
+from tools_app.services.refunds import refund_parse_amount
+
+ORDER_NOT_THE_CUSTOMERS = "No order with this number belongs to the ticket's customer."
+NO_CUSTOMER = "The task has no ticket customer, so no order can be refunded."
+
+
+def approval_decisions(*, task_id: int) -> dict[str, ApprovalRequest]:
+    """The task's approval requests by tool call id (with who decided)."""
+    qs = ApprovalRequest.objects.filter(task_id=task_id).select_related("decided_by")
+    return {approval.call_id: approval for approval in qs}
+
+
+def task_approvals(*, task_id: int) -> list[ApprovalRequest]:
+    """Every approval request of a task, pending first, then the newest decisions."""
+    pending_first = Case(
+        When(status=ApprovalRequest.Status.PENDING, then=Value(0)),
+        default=Value(1),
+        output_field=IntegerField(),
+    )
+    qs: QuerySet[ApprovalRequest] = (
+        ApprovalRequest.objects.filter(task_id=task_id)
+        .select_related("decided_by")
+        .annotate(pending_first=pending_first)
+        .order_by("pending_first", "-decided_at", "id")
+    )
+    return list(qs)
+
+
+def approval_pending_count() -> int:
+    return ApprovalRequest.objects.filter(status=ApprovalRequest.Status.PENDING).count()
+
+
+def task_approvals_context(*, task: Task, user: Any = None) -> dict[str, Any]:
+    """The context of ``tasks/partials/task_approvals.html``. A page passes its ``user``:
+    approvers get a "Decide in admin" link, others none. A websocket push renders once for
+    every watcher (no ``user``): ``can_decide`` is None and the link only opens the request
+    in the admin, which shows the buttons to approvers alone."""
+    from tasks.services.approvals import user_can_decide
+
+    return {
+        "task": task,
+        "approvals": task_approvals(task_id=task.pk),
+        "can_decide": user_can_decide(user) if user is not None else None,
+    }
+
+
+@dataclass(frozen=True)
+class PolicyCheck:
+    """One rule of the refund policy applied to the request, as the approver reads it."""
+
+    label: str
+    ok: bool
+    detail: str
+
+
+@dataclass
+class ApprovalEvidence:
+    approval: ApprovalRequest
+    task: Task
+    ticket: Ticket | None
+    customer: Customer | None
+    order: Order | None
+    order_problem: str
+    amount: Decimal | None
+    same_period_orders: list[Order] = field(default_factory=list)
+    refunds: list[Refund] = field(default_factory=list)
+    policy: Article | None = None
+    rules: dict[str, Any] = field(default_factory=dict)
+    checks: list[PolicyCheck] = field(default_factory=list)
+    task_url: str = ""
+    ticket_url: str = ""
+
+    @property
+    def within_policy(self) -> bool:
+        return bool(self.checks) and all(check.ok for check in self.checks)
+
+    @property
+    def is_duplicate(self) -> bool:
+        """Another charge of the same amount for the same billing period."""
+        return self.order is not None and any(
+            o.amount == self.order.amount for o in self.same_period_orders
+        )
+
+
+def approval_evidence(*, approval: ApprovalRequest) -> ApprovalEvidence:
+    """What the approver needs on one page. Rules are re-evaluated now (the order may have
+    changed since the agent asked); the refund tool checks them again before paying out."""
+    task = Task.objects.select_related("ticket__customer").get(pk=approval.task_id)
+    ticket = task.ticket
+    customer = ticket.customer if ticket is not None else None
+    arguments = approval.arguments if isinstance(approval.arguments, dict) else {}
+    evidence = ApprovalEvidence(
+        approval=approval,
+        task=task,
+        ticket=ticket,
+        customer=customer,
+        order=None,
+        order_problem="",
+        amount=_amount(arguments.get("amount")),
+        task_url=reverse("tasks:task_detail", args=[task.pk]),
+        ticket_url=reverse("tasks:ticket_detail", args=[ticket.number]) if ticket else "",
+    )
+    evidence.policy = Article.objects.filter(slug=REFUND_POLICY_SLUG).first()
+    evidence.rules = refund_policy_rules()
+    number = str(arguments.get("order_number") or "")
+    if customer is None:
+        evidence.order_problem = NO_CUSTOMER
+        return evidence
+    try:
+        order = order_get(number=number, customer_id=customer.pk)
+    except ApplicationError:
+        evidence.order_problem = ORDER_NOT_THE_CUSTOMERS
+        return evidence
+    evidence.order = order
+    if order.billing_period:
+        evidence.same_period_orders = list(
+            Order.objects.filter(customer=customer, billing_period=order.billing_period)
+            .exclude(pk=order.pk)
+            .order_by("charged_at")
+        )
+    evidence.refunds = list(order.refunds.order_by("created_at"))
+    evidence.checks = _policy_checks(order, evidence.amount, evidence.rules)
+    return evidence
+
+
+def _amount(raw: object) -> Decimal | None:
+    try:
+        return refund_parse_amount(raw)
+    except ApplicationError:
+        return None
+
+
+def _policy_checks(
+    order: Order, amount: Decimal | None, rules: dict[str, Any]
+) -> list[PolicyCheck]:
+    statuses = [str(s) for s in rules.get("refundable_statuses") or []]
+    window = int(rules.get("refund_window_days") or 0)
+    limit = Decimal(str(rules.get("max_refund_amount") or "0"))
+    age = timezone.now() - order.charged_at
+    age_days = age.days
+    currency = order.currency
+    checks = [
+        PolicyCheck(
+            "Order status allows a refund",
+            order.status in statuses,
+            f"{order.get_status_display()} (refundable: {', '.join(statuses) or 'none'})",
+        ),
+        PolicyCheck(
+            f"Inside the {window}-day refund window",
+            age <= timedelta(days=window),
+            f"charged {age_days} day{'s' if age_days != 1 else ''} ago",
+        ),
+    ]
+    if amount is None:
+        checks.append(PolicyCheck("Amount is valid", False, "not a positive amount"))
+        return checks
+    checks += [
+        PolicyCheck(
+            "Within the agent refund limit",
+            amount <= limit,
+            f"{amount:.2f} {currency} of at most {limit:.2f} {currency}",
+        ),
+        PolicyCheck(
+            "Within what remains refundable",
+            amount <= order.refundable_amount,
+            f"{amount:.2f} {currency} of {order.refundable_amount:.2f} {currency} remaining",
+        ),
+    ]
+    return checks

@@ -1,0 +1,159 @@
+"""What every live socket shares: staff-only access, joining its groups before accepting,
+JSON frames with an ``action`` dispatched to a handler, and error frames instead of dropped
+sockets (``tasks.live.protocol``)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import parse_qs
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+
+from tasks.live import protocol as p
+from tasks.live.selectors import live_user_allowed, live_user_still_allowed
+
+logger = logging.getLogger(__name__)
+
+Handler = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+class FrameError(Exception):
+    """A client frame we answer with an error frame (the socket stays open)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code, self.message = code, message
+
+
+def whole_number(value: Any, message: str) -> int:
+    """``value`` as an int >= 0 (a bool or a float is refused)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise FrameError(p.BAD_REQUEST, message)
+    return value
+
+
+class LiveConsumer(AsyncWebsocketConsumer):
+    """Subclasses set their groups in ``authorise`` and add actions to ``handlers``."""
+
+    fmt: str = p.FORMAT_JSON
+
+    # --- connecting -------------------------------------------------------------------------
+
+    async def connect(self) -> None:
+        self.groups_joined: list[str] = []
+        user = self.scope.get("user")
+        if not live_user_allowed(user):
+            # Refused before the handshake completes: the browser sees a 403.
+            await self.close(code=p.CLOSE_FORBIDDEN)
+            return
+        self.user_id: int = user.pk
+        self.fmt = self.query_param("format") or p.FORMAT_JSON
+        problem = await self.authorise()
+        if problem is not None:
+            await self.accept()
+            await self.send_error(*problem)
+            await self.close(code=p.CLOSE_NOT_FOUND)
+            return
+        # Join first: whatever is published from now on reaches us; anything earlier is in
+        # the database for the catch-up.
+        for group in self.live_groups():
+            await self.channel_layer.group_add(group, self.channel_name)
+            self.groups_joined.append(group)
+        await self.accept()
+        if self.fmt not in p.FORMATS:
+            self.fmt = p.FORMAT_JSON
+            await self.send_error(p.BAD_REQUEST, p.FORMAT_INVALID)
+        await self.connected()
+
+    async def authorise(self) -> tuple[str, str] | None:
+        """Looks up what the socket follows: None, or the error (code, message) to close with."""
+        return None
+
+    def live_groups(self) -> list[str]:
+        return []
+
+    async def connected(self) -> None:
+        """After the handshake (e.g. subscribe from the query string)."""
+
+    async def disconnect(self, code: int) -> None:
+        for group in getattr(self, "groups_joined", []):
+            await self.channel_layer.group_discard(group, self.channel_name)
+
+    def query_param(self, name: str) -> str | None:
+        raw = self.scope.get("query_string", b"").decode("latin-1")
+        values = parse_qs(raw).get(name)
+        return values[-1] if values else None
+
+    # --- frames from the client -------------------------------------------------------------
+
+    def handlers(self) -> dict[str, Handler]:
+        return {"ping": self.action_ping}
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        try:
+            content = self.parse(text_data, bytes_data)
+            action = content.get("action")
+            handlers = self.handlers()
+            handler = handlers.get(action) if isinstance(action, str) else None
+            if handler is None:
+                actions = ", ".join(sorted(handlers))
+                raise FrameError(p.UNKNOWN_ACTION, p.UNKNOWN_ACTION_MESSAGE.format(actions=actions))
+            await handler(content)
+        except FrameError as error:
+            await self.send_error(error.code, error.message)
+        except Exception:
+            logger.exception("A live socket action failed")
+            await self.send_error(p.INTERNAL, p.INTERNAL_MESSAGE)
+
+    def parse(self, text_data: str | None, bytes_data: bytes | None) -> dict[str, Any]:
+        if text_data is None:
+            raise FrameError(p.BINARY_FRAME, p.BINARY_FRAME_MESSAGE)
+        # Characters never outnumber UTF-8 bytes: count bytes only when it could matter.
+        if len(text_data) > p.MAX_FRAME_BYTES // 4 and (
+            len(text_data.encode("utf-8", "surrogatepass")) > p.MAX_FRAME_BYTES
+        ):
+            raise FrameError(p.FRAME_TOO_LARGE, p.FRAME_TOO_LARGE_MESSAGE)
+        try:
+            content = json.loads(text_data)
+        except ValueError as error:
+            raise FrameError(p.BAD_JSON, p.BAD_JSON_MESSAGE) from error
+        if not isinstance(content, dict):
+            raise FrameError(p.BAD_JSON, p.BAD_JSON_MESSAGE)
+        return content
+
+    def requested_format(self, content: dict[str, Any]) -> str:
+        fmt = content.get("format", self.fmt)
+        if fmt not in p.FORMATS:
+            raise FrameError(p.BAD_REQUEST, p.FORMAT_INVALID)
+        return str(fmt)
+
+    async def still_allowed(self) -> bool:
+        """Re-checks the user; if they lost access, says so and closes."""
+        if await database_sync_to_async(live_user_still_allowed)(user_id=self.user_id):
+            return True
+        await self.send_error(p.FORBIDDEN, p.FORBIDDEN_MESSAGE)
+        await self.close(code=p.CLOSE_FORBIDDEN)
+        return False
+
+    async def action_ping(self, content: dict[str, Any]) -> None:
+        await self.send(text_data=p.dumps({"type": "pong"}))
+
+    # --- frames to the client ---------------------------------------------------------------
+
+    async def send_error(self, code: str, message: str) -> None:
+        await self.send(text_data=p.error_frame(code, message))
+
+    async def forward(self, message: dict[str, Any]) -> None:
+        """Sends a group message in this socket's format (its frame was built once, by the
+        publisher; a message from elsewhere is framed here)."""
+        if self.fmt == p.FORMAT_HTML:
+            frame = message.get(p.FRAME_HTML)
+            if frame is None:
+                frame = p.html_frame(message, "")
+        else:
+            frame = message.get(p.FRAME_JSON) or p.json_frame(message)
+        await self.send(text_data=frame)

@@ -1,0 +1,164 @@
+"""Reads of the team dashboard: every active and recent task with its progress, counts by
+status and pending approvals, in a fixed number of queries however many tasks there are."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
+from django.utils import timezone
+
+from tasks.models import ApprovalRequest, Task, Todo
+
+ACTIVE_LIMIT = 200
+FINISHED_LIMIT = 30
+APPROVALS_LIMIT = 20
+
+# What a task without a to-do in progress is doing, by status.
+STEP_BY_STATUS = {
+    Task.Status.QUEUED: "Waiting for a worker",
+    Task.Status.RUNNING: "Planning",
+    Task.Status.AWAITING_APPROVAL: "Waiting for an approver",
+    Task.Status.COMPLETED: "Done",
+    Task.Status.CANCELLED: "Cancelled",
+}
+STATUS_ORDER = [value for value, _ in Task.Status.choices]
+
+
+@dataclass
+class DashboardRow:
+    task: Task
+    todo_total: int
+    todo_done: int
+    step_doing: str | None
+    step_next: str | None
+
+    @property
+    def is_active(self) -> bool:
+        return self.task.is_active
+
+    @property
+    def progress(self) -> int:
+        return round(100 * self.todo_done / self.todo_total) if self.todo_total else 0
+
+    @property
+    def current_step(self) -> str:
+        task = self.task
+        if task.status == Task.Status.FAILED:
+            return task.error or "Failed"
+        if task.status == Task.Status.RUNNING and (self.step_doing or self.step_next):
+            return self.step_doing or self.step_next or ""
+        if task.status == Task.Status.RUNNING and task.cancel_requested:
+            return "Cancelling after this step"
+        return STEP_BY_STATUS.get(Task.Status(task.status), "")
+
+    @property
+    def since(self) -> datetime:
+        return self.task.started_at or self.task.created_at
+
+    @property
+    def elapsed(self) -> timedelta:
+        end = self.task.finished_at if not self.is_active else None
+        return (end or timezone.now()) - self.since
+
+
+@dataclass
+class StatusCount:
+    status: str
+    label: str
+    count: int
+
+
+@dataclass
+class DashboardBoard:
+    active: list[DashboardRow]
+    finished: list[DashboardRow]
+    counts: list[StatusCount]
+    approvals: list[ApprovalRequest]
+    approvals_total: int
+    # When the board was read (ms): a live update rendered earlier is older than it.
+    version: int = field(default_factory=lambda: dashboard_version())
+    finished_limit: int = FINISHED_LIMIT
+
+
+def dashboard_version() -> int:
+    """A version for dashboard-wide parts (counts, approvals): the time they are read, in
+    milliseconds. Taken before the reads, so a part never claims to be newer than it is."""
+    return int(time.time() * 1000)
+
+
+def _todo_text(status: str) -> Subquery:
+    todos = Todo.objects.filter(task=OuterRef("pk"), status=status).order_by("position")
+    return Subquery(todos.values("text")[:1])
+
+
+def _rows(qs: QuerySet[Task], limit: int | None = None) -> list[DashboardRow]:
+    done = (Todo.Status.DONE, Todo.Status.SKIPPED)
+    annotated = qs.select_related("ticket").annotate(
+        todo_total=Count("todos"),
+        todo_done=Count("todos", filter=Q(todos__status__in=done)),
+        step_doing=_todo_text(Todo.Status.IN_PROGRESS),
+        step_next=_todo_text(Todo.Status.PENDING),
+    )
+    if limit is not None:
+        annotated = annotated[:limit]
+    return [
+        DashboardRow(
+            task=task,
+            todo_total=task.todo_total,
+            todo_done=task.todo_done,
+            step_doing=task.step_doing,
+            step_next=task.step_next,
+        )
+        for task in annotated
+    ]
+
+
+def dashboard_rows(*, task_ids: Iterable[int]) -> dict[int, DashboardRow]:
+    """The rows of these tasks, by id (one query)."""
+    return {row.task.pk: row for row in _rows(Task.objects.filter(pk__in=list(task_ids)))}
+
+
+def dashboard_counts() -> list[StatusCount]:
+    rows = Task.objects.order_by().values("status").annotate(n=Count("id"))
+    counts = {row["status"]: row["n"] for row in rows}
+    return [StatusCount(value, label, counts.get(value, 0)) for value, label in Task.Status.choices]
+
+
+def dashboard_approvals() -> tuple[list[ApprovalRequest], int]:
+    """The oldest pending approvals (they have waited longest) and how many there are."""
+    pending = ApprovalRequest.objects.filter(status=ApprovalRequest.Status.PENDING)
+    shown = list(
+        pending.select_related("task", "task__ticket").order_by("created_at", "id")[
+            :APPROVALS_LIMIT
+        ]
+    )
+    total = len(shown) if len(shown) < APPROVALS_LIMIT else pending.count()
+    return shown, total
+
+
+def dashboard_board() -> DashboardBoard:
+    """Active tasks (newest first), then the most recently finished."""
+    version = dashboard_version()
+    active = _rows(
+        Task.objects.filter(status__in=Task.ACTIVE_STATUSES).order_by("-created_at", "-id"),
+        ACTIVE_LIMIT,
+    )
+    finished = _rows(
+        Task.objects.filter(status__in=Task.FINISHED_STATUSES).order_by(
+            F("finished_at").desc(nulls_last=True), "-id"
+        ),
+        FINISHED_LIMIT,
+    )
+    approvals, total = dashboard_approvals()
+    return DashboardBoard(
+        active=active,
+        finished=finished,
+        counts=dashboard_counts(),
+        approvals=approvals,
+        approvals_total=total,
+        version=version,
+    )

@@ -1,0 +1,129 @@
+"""The group messages a batch of published events becomes: to each task's group, the dashboard
+and (for what the ticket page shows outside the panel) the ticket's group, each carrying its
+frames already built, so a consumer only forwards a string.
+
+HTML is rendered only for groups someone listens to (known for the in-memory layer; assumed
+for Redis). A message without an HTML frame tells an HTML consumer to catch up from the
+database instead (``tasks.live.catch_up``)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from tasks.event_bus import DASHBOARD_GROUP, task_group, ticket_group
+from tasks.events import TaskEventType
+from tasks.live import fragments
+from tasks.live.protocol import FRAME_HTML, FRAME_JSON, html_frame, json_frame
+from tasks.models import Task
+
+logger = logging.getLogger(__name__)
+
+Message = dict[str, Any]
+Outgoing = list[tuple[str, Message]]
+HasListeners = Callable[[str], bool]
+
+
+def _with_frames(message: Message, frame: str, html: str | None) -> Message:
+    out = {**message, FRAME_JSON: frame}
+    if html is not None:
+        out[FRAME_HTML] = html_frame(message, html)
+    return out
+
+
+def delta_outgoing(message: Message) -> Outgoing:
+    """A delta goes to its task's group only; its text travels as is in both formats."""
+    frame = json_frame(message)
+    return [(task_group(message["task_id"]), {**message, FRAME_JSON: frame, FRAME_HTML: frame})]
+
+
+def _safely(what: str, default: Any, render: Callable[..., Any], *args: Any) -> Any:
+    try:
+        return render(*args)
+    except Exception:  # a rendering bug must not stop the events (clients catch up)
+        logger.exception("Rendering %s for a live update failed", what)
+        return default
+
+
+def _task_html(
+    by_task: dict[int, list[Message]], tasks: dict[int, Task], has_listeners: HasListeners
+) -> dict[int, str]:
+    """Per message (by id()), the task panel fragments, for watched tasks."""
+    html: dict[int, str] = {}
+    for task_id, batch in by_task.items():
+        task = tasks.get(task_id)
+        if task is None or not has_listeners(task_group(task_id)):
+            continue
+        rendered = _safely(f"task {task_id}", None, fragments.task_fragments, task, batch)
+        if rendered is not None:
+            html.update({id(m): part for m, part in zip(batch, rendered, strict=True)})
+    return html
+
+
+def _dashboard_html(by_task: dict[int, list[Message]]) -> dict[int, str]:
+    rendered = _safely("the dashboard", None, fragments.dashboard_fragments, by_task)
+    if rendered is None:
+        return {}
+    # The rows (and counts) ride on each task's last message of the batch.
+    html = {id(m): "" for batch in by_task.values() for m in batch}
+    for task_id, part in rendered.items():
+        html[id(by_task[task_id][-1])] = part
+    return html
+
+
+def _ticket_html(
+    stored: list[Message], tasks: dict[int, Task], has_listeners: HasListeners
+) -> dict[int, tuple[str, str]]:
+    """Per message (by id()), the ticket group and its fragments: the agent panel when a task
+    starts, the header and thread (once per ticket) after the agent changed them."""
+    out: dict[int, tuple[str, str]] = {}
+    last_change: dict[int, Message] = {}
+    for message in stored:
+        task = tasks.get(message["task_id"])
+        if task is None or task.ticket is None:
+            continue
+        group = ticket_group(task.ticket.number)
+        if not has_listeners(group):
+            continue
+        if message["event"] == TaskEventType.TASK_CREATED:
+            ticket = task.ticket
+            html = _safely("an agent panel", "", fragments.agent_panel_fragment, ticket)
+            out[id(message)] = (group, html)
+        elif fragments.changes_ticket_page(message):
+            last_change[task.ticket.pk] = message
+    for message in last_change.values():
+        changed = tasks[message["task_id"]].ticket
+        assert changed is not None
+        html = _safely("a ticket thread", "", fragments.ticket_thread_fragments, changed)
+        out[id(message)] = (ticket_group(changed.number), html)
+    return out
+
+
+def build_outgoing(messages: Sequence[Message], *, has_listeners: HasListeners) -> Outgoing:
+    """Every group message for ``messages`` (stored events of any tasks, and deltas), in
+    order. Reads the database (call it from a worker thread)."""
+    stored = [m for m in messages if m["seq"] is not None]
+    by_task: dict[int, list[Message]] = {}
+    for message in stored:
+        by_task.setdefault(message["task_id"], []).append(message)
+    # One read for the batch: the task panels need the tasks, the ticket groups their tickets.
+    tasks = Task.objects.select_related("ticket").in_bulk(list(by_task)) if by_task else {}
+    task_html = _task_html(by_task, tasks, has_listeners)
+    dashboard_html = _dashboard_html(by_task) if by_task and has_listeners(DASHBOARD_GROUP) else {}
+    ticket_html = _ticket_html(stored, tasks, has_listeners)
+
+    outgoing: Outgoing = []
+    for message in messages:
+        if message["seq"] is None:
+            outgoing += delta_outgoing(message)
+            continue
+        key, frame = id(message), json_frame(message)
+        outgoing.append(
+            (task_group(message["task_id"]), _with_frames(message, frame, task_html.get(key)))
+        )
+        outgoing.append((DASHBOARD_GROUP, _with_frames(message, frame, dashboard_html.get(key))))
+        if key in ticket_html:
+            group, html = ticket_html[key]
+            outgoing.append((group, _with_frames(message, frame, html)))
+    return outgoing

@@ -1,0 +1,107 @@
+"""What ``manage.py bench_scale`` and the integration suite's claim test share: worker processes
+that run the zero-latency scripted model (``tasks.runtime.benchmark.BenchModel``), queuing many
+tasks at once, waking workers through the channel layer and reading the outcome.
+
+A scripted worker is the real ``runworker`` (``AgentWorker``: sweeps, the channel consumer, the
+group writer, claims, leases) with only the model replaced, so what is measured is the
+runtime's own cost on PostgreSQL and Redis."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from agents import Model
+from asgiref.sync import async_to_sync
+from channels_redis.core import RedisChannelLayer
+from django.conf import settings
+from django.core.management import call_command
+from django.db import transaction
+from django.db.models import Count, Max, Q
+
+from tasks.events import TaskEventType
+from tasks.models import Task, TaskEvent
+from tasks.runtime import worker as worker_module
+from tasks.runtime.benchmark import MODEL_NAME, BenchModel, bench_agent
+from tasks.runtime.worker import TaskWorker
+from tasks.services.task_start import WAKE_MESSAGE_TYPE
+
+SERVE_WORKER = "--serve-worker"
+
+
+def _scripted(turns: int, delay: float) -> tuple[Model, str]:
+    return BenchModel(turns, delay), MODEL_NAME  # a fresh model per run: it counts its turns
+
+
+def serve_scripted_worker(*, turns: int, delay: float = 0.0) -> None:
+    """Runs this process as ``runworker`` on the agent channel with the scripted model: each
+    task makes ``turns - 1`` tool calls (no I/O), then answers."""
+    worker_module._worker = TaskWorker(
+        model_factory=functools.partial(_scripted, turns, delay), agent_factory=bench_agent
+    )
+    call_command("runworker", settings.WORKER_CHANNEL)
+
+
+@transaction.atomic
+def queue_tasks(count: int, *, title: str = "Scale benchmark") -> list[int]:
+    """``count`` queued free-text tasks, each with its ``task.created`` event (seq 1), in one
+    transaction and without wake-ups (see ``wake``)."""
+    tasks = Task.objects.bulk_create(
+        Task(title=f"{title} {i}", input="Benchmark request", model=MODEL_NAME, last_seq=1)
+        for i in range(count)
+    )
+    TaskEvent.objects.bulk_create(
+        TaskEvent(task=task, seq=1, type=TaskEventType.TASK_CREATED, data={"status": "queued"})
+        for task in tasks
+    )
+    return [task.pk for task in tasks]
+
+
+def wake(task_ids: Iterable[int], *, redis_url: str) -> None:
+    """Sends each task's wake-up to the workers through Redis, as a web process does."""
+    layer = RedisChannelLayer(hosts=[{"address": redis_url, "socket_timeout": 15}])
+
+    async def send_all() -> None:
+        for task_id in task_ids:
+            await layer.send(
+                settings.WORKER_CHANNEL, {"type": WAKE_MESSAGE_TYPE, "task_id": task_id}
+            )
+        await layer.close_pools()
+
+    async_to_sync(send_all)()
+
+
+@dataclass(frozen=True)
+class Outcome:
+    tasks: int
+    completed: int
+    # Tasks claimed other than exactly once (task.started events != 1, or attempts != 1).
+    claimed_not_once: int
+    # Tasks whose stored seqs are not exactly 1..last_seq.
+    seq_gaps: int
+    workers_used: int
+
+
+def outcome(task_ids: list[int]) -> Outcome:
+    tasks = Task.objects.filter(pk__in=task_ids).annotate(
+        starts=Count("events", filter=Q(events__type=TaskEventType.TASK_STARTED)),
+        stored=Count("events"),
+        top=Max("events__seq"),
+    )
+    completed = claimed_not_once = gaps = 0
+    for task in tasks:
+        completed += task.status == Task.Status.COMPLETED
+        claimed_not_once += task.starts != 1 or task.attempts != 1  # type: ignore[attr-defined]
+        # seq is unique per task: as many rows as the highest seq means none is missing.
+        gaps += not (task.stored == task.top == task.last_seq)  # type: ignore[attr-defined]
+    workers = (
+        TaskEvent.objects.filter(task_id__in=task_ids, type=TaskEventType.TASK_STARTED)
+        .values_list("data__worker", flat=True)
+        .distinct()
+    )
+    return Outcome(len(task_ids), completed, claimed_not_once, gaps, len(set(workers)))
+
+
+def completed_count(task_ids: list[int]) -> int:
+    return Task.objects.filter(pk__in=task_ids, status=Task.Status.COMPLETED).count()

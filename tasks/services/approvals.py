@@ -1,0 +1,199 @@
+"""Approval decisions: a person (or the expiry clock) decides a paused tool call, once.
+
+A decision is a conditional ``UPDATE`` of a *pending* request, so two approvers clicking at once,
+or one clicking twice, give one decision; the loser hears who decided first and nothing changes.
+When the last pending request of a task is decided, the task goes back to the queue (a guarded
+``awaiting_approval -> queued`` transition) and a worker is woken after commit: it resumes the
+saved run with the decisions applied (``tasks.runtime.resume``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db import transaction
+from django.utils import timezone
+
+from tasks.events import TaskEventType, events_publish_on_commit, events_store
+from tasks.models import ApprovalRequest, Task
+from tasks.services.task_start import task_wake_on_commit
+from tools_app.errors import ApplicationError
+
+DECIDE_PERMISSION = "tasks.decide_approvalrequest"
+MAX_NOTE = 2_000
+
+APPROVAL_NOT_FOUND = "No approval request with that id."
+APPROVAL_FORBIDDEN = "Only approvers can approve or reject agent actions."
+APPROVAL_ALREADY_DECIDED = "This request was already decided by {by} at {at} ({status})."
+APPROVAL_NOTE_TOO_LONG = "A note is limited to 2,000 characters."
+# The note of a request nobody decided in time (APPROVAL_EXPIRY_HOURS); it counts as rejected.
+EXPIRED_NOTE = "expired"
+SYSTEM_DECIDER = "the system"
+RESUME_REASON = "Every approval was decided; the run resumes."
+
+# What the model is told when a call is not approved (the offline model reads any non-JSON
+# result of issue_refund as a rejection and quotes the text).
+ACTION_LABELS = {"issue_refund": "Refund"}
+REJECTED_MESSAGE = "{action} rejected by {by}: {note}"
+REJECTED_NO_NOTE = "{action} rejected by {by} (no note given)."
+EXPIRED_MESSAGE = (
+    "{action} rejected: the approval request expired without a decision. Do not retry it; tell"
+    " the customer a person will follow up."
+)
+
+User = AbstractBaseUser | AnonymousUser
+
+
+def user_can_decide(user: User | None) -> bool:
+    """Approvers (and superusers): active users holding ``tasks.decide_approvalrequest``. The
+    agent acts without a user and can never decide."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    has_perm = getattr(user, "has_perm", None)
+    return bool(has_perm is not None and has_perm(DECIDE_PERMISSION))
+
+
+def decider_name(approval: ApprovalRequest) -> str:
+    user = approval.decided_by
+    return user.get_username() if user is not None else SYSTEM_DECIDER
+
+
+def _when(value: datetime | None) -> str:
+    if value is None:
+        return "an unknown time"
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S %Z")
+
+
+def approval_already_decided_message(approval: ApprovalRequest) -> str:
+    return APPROVAL_ALREADY_DECIDED.format(
+        by=decider_name(approval),
+        at=_when(approval.decided_at),
+        status=approval.get_status_display().lower(),
+    )
+
+
+def approval_rejection_message(approval: ApprovalRequest) -> str:
+    """The tool result the model gets for a call that was not approved: the approver's note."""
+    action = ACTION_LABELS.get(approval.tool_name, f"The {approval.tool_name} call")
+    if approval.status == ApprovalRequest.Status.EXPIRED:
+        return EXPIRED_MESSAGE.format(action=action)
+    note = " ".join(approval.note.split())
+    template = REJECTED_MESSAGE if note else REJECTED_NO_NOTE
+    return template.format(action=action, by=decider_name(approval), note=note)
+
+
+def approval_decide(
+    *, approval_id: int, user: User | None, approve: bool, note: str = ""
+) -> ApprovalRequest:
+    """Approves or rejects one pending request as ``user`` (an approver), recording who, when
+    and the note, and stores ``approval.decided``. Single-use: a request that is no longer
+    pending raises ``ApplicationError`` naming who decided it, and changes nothing. The last
+    decision of a task queues it to resume."""
+    if not user_can_decide(user):
+        raise ApplicationError(APPROVAL_FORBIDDEN, {"field": "user"})
+    note = (note or "").strip()
+    if len(note) > MAX_NOTE:
+        raise ApplicationError(APPROVAL_NOTE_TOO_LONG, {"field": "note"})
+    status = ApprovalRequest.Status.APPROVED if approve else ApprovalRequest.Status.REJECTED
+    return _decide(approval_id=approval_id, status=status, user=user, note=note)
+
+
+def approval_expire_due(*, now: datetime | None = None) -> list[int]:
+    """Expires pending requests past their ``expires_at`` (set from APPROVAL_EXPIRY_HOURS when
+    the run paused). An expired request counts as a rejection with the note "expired", so the
+    run resumes and the agent tells the customer. Returns the ids that expired."""
+    now = now or timezone.now()
+    due = list(
+        ApprovalRequest.objects.filter(
+            status=ApprovalRequest.Status.PENDING, expires_at__lt=now
+        ).values_list("pk", flat=True)
+    )
+    expired = []
+    for approval_id in due:
+        try:
+            _decide(
+                approval_id=approval_id,
+                status=ApprovalRequest.Status.EXPIRED,
+                user=None,
+                note=EXPIRED_NOTE,
+                now=now,
+            )
+        except ApplicationError:
+            continue  # decided by a person in the meantime
+        expired.append(approval_id)
+    return expired
+
+
+@transaction.atomic
+def _decide(
+    *,
+    approval_id: int,
+    status: str,
+    user: User | None,
+    note: str,
+    now: datetime | None = None,
+) -> ApprovalRequest:
+    task_id = (
+        ApprovalRequest.objects.filter(pk=approval_id).values_list("task_id", flat=True).first()
+    )
+    if task_id is None:
+        raise ApplicationError(APPROVAL_NOT_FOUND, {"field": "approval", "value": approval_id})
+    # Decisions on one task queue up behind this lock, so whichever is last sees every other
+    # one committed and resumes the run exactly once (PostgreSQL; SQLite's IMMEDIATE
+    # transactions serialise writers anyway).
+    Task.objects.select_for_update().filter(pk=task_id).values_list("pk", flat=True).first()
+    now = now or timezone.now()
+    decided_by = user if user is not None and user.is_authenticated else None
+    won = ApprovalRequest.objects.filter(
+        pk=approval_id, status=ApprovalRequest.Status.PENDING
+    ).update(status=status, decided_by=decided_by, decided_at=now, note=note)
+    approval = ApprovalRequest.objects.select_related("decided_by").get(pk=approval_id)
+    if not won:
+        raise ApplicationError(
+            approval_already_decided_message(approval),
+            {"field": "approval", "status": approval.status},
+        )
+    events: list[tuple[str, dict[str, Any]]] = [
+        (
+            TaskEventType.APPROVAL_DECIDED,
+            {
+                "approval_id": approval.pk,
+                "call_id": approval.call_id,
+                "tool_name": approval.tool_name,
+                "summary": approval.summary,
+                "status": approval.status,
+                "decided_by": decided_by.get_username() if decided_by is not None else None,
+                "decided_at": now.isoformat(),
+                "note": note,
+            },
+        )
+    ]
+    resumes = _queue_if_all_decided(task_id=task_id, now=now)
+    if resumes:
+        events.append(
+            (TaskEventType.TASK_STATUS_CHANGED, {"status": "queued", "reason": RESUME_REASON})
+        )
+    events_publish_on_commit(events_store(task_id=task_id, events=events))
+    if resumes:
+        task_wake_on_commit(task_id)
+    return approval
+
+
+def _queue_if_all_decided(*, task_id: int, now: datetime) -> bool:
+    """awaiting_approval -> queued once no request of the task is pending (guarded: only the
+    last decision moves it, and only from awaiting_approval)."""
+    if ApprovalRequest.objects.filter(
+        task_id=task_id, status=ApprovalRequest.Status.PENDING
+    ).exists():
+        return False
+    # attempts restart: the stale-worker limit counts claims of one run, not of its resumes.
+    return bool(
+        Task.objects.filter(pk=task_id, status=Task.Status.AWAITING_APPROVAL).update(
+            status=Task.Status.QUEUED,
+            attempts=0,
+            lease_owner="",
+            lease_expires_at=None,
+            updated_at=now,
+        )
+    )
