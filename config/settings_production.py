@@ -11,28 +11,14 @@ Behind a proxy that terminates TLS, set ``DJANGO_SECURE_PROXY_SSL_HEADER=HTTP_X_
 
 from __future__ import annotations
 
-from django.core.exceptions import ImproperlyConfigured
-
+from config.production_checks import production_env_check
 from config.settings import *  # noqa: F403
 from config.settings import env_bool, env_int, env_str
-
-SECRET_KEY_REQUIRED = (
-    "DJANGO_SECRET_KEY must be set to a random string of at least 50 characters in production "
-    '(e.g. python -c "import secrets; print(secrets.token_urlsafe(50))").'
-)
-ALLOWED_HOSTS_REQUIRED = (
-    "DJANGO_ALLOWED_HOSTS must list the host names this site is served under in production."
-)
-MIN_SECRET_KEY_LENGTH = 50
 
 DEBUG = False
 
 SECRET_KEY = env_str("DJANGO_SECRET_KEY")
-if len(SECRET_KEY) < MIN_SECRET_KEY_LENGTH or len(set(SECRET_KEY)) < 5:
-    raise ImproperlyConfigured(SECRET_KEY_REQUIRED)
-if not env_str("DJANGO_ALLOWED_HOSTS"):
-    # The development default (loopback names) would make a public server answer nothing.
-    raise ImproperlyConfigured(ALLOWED_HOSTS_REQUIRED)
+production_env_check(secret_key=SECRET_KEY, allowed_hosts=env_str("DJANGO_ALLOWED_HOSTS"))
 
 # HTTPS only. A proxy that already redirects plain HTTP may turn the redirect off.
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)

@@ -15,6 +15,15 @@ Before sending, the publisher renders what the portal swaps in (``tasks.live.out
 per batch of events for each group, never per client. Each message then also carries its
 frames for the websocket consumers (``frame_json``, ``frame_html``), and the ticket page's
 group (``ticket_group``) hears of a task started on its ticket and of replies the agent wrote.
+
+Events published together go to each group as one message when there are several::
+
+    {"type": "task.events", "task_ids": [7, 7], "seqs": [12, None],
+     "frames_json": ["...", "..."], "frames_html": ["...", "..."], "frame_html": "..."}
+
+(one group send and one consumer wake-up per batch, not per event, and flat lists of ready
+frames, which the in-memory layer copies cheaply for each socket: under load, hundreds of
+sockets stay cheap).
 """
 
 from __future__ import annotations
@@ -28,7 +37,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from asgiref.sync import SyncToAsync, async_to_sync, sync_to_async
+from asgiref.sync import SyncToAsync, async_to_sync
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.db import transaction
 from django.utils import timezone
@@ -42,6 +51,8 @@ MESSAGE_TYPE = "task.event"
 LIVE_EVENT_TYPES = frozenset({"message.delta", "reasoning.delta"})
 # Messages published (and rendered) together at most.
 MAX_BATCH = 500
+# Seconds streamed deltas wait for more words before they are sent.
+DELTA_WINDOW = 0.05
 
 
 def task_group(task_id: int) -> str:
@@ -104,24 +115,57 @@ async def _send(messages: Iterable[dict[str, Any]]) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
-    from tasks.live.outgoing import build_outgoing, delta_outgoing
+    from tasks.live.outgoing import build_outgoing, deltas_outgoing
+    from tasks.live.threads import in_live_thread
 
     batch = list(messages)
     try:
         if any(message["seq"] is not None for message in batch):
-            outgoing = await sync_to_async(build_outgoing)(
+            outgoing = await in_live_thread(build_outgoing)(
                 batch, has_listeners=_listener_check(layer)
             )
         else:  # deltas only: nothing to render or read
-            outgoing = [pair for message in batch for pair in delta_outgoing(message)]
+            outgoing = deltas_outgoing(batch)
     except Exception:
         logger.warning("Could not render live updates", exc_info=True)
         outgoing = _plain(batch)
-    for group, message in outgoing:
-        try:
-            await layer.group_send(group, message)
-        except Exception:  # a full or unreachable layer must never fail the task
-            logger.warning("Could not publish task event %s", message.get("event"), exc_info=True)
+    # One message per group: sent to all groups at once (a Redis round trip each).
+    await asyncio.gather(*(_group_send(layer, group, message) for group, message in outgoing))
+
+
+async def _group_send(layer: Any, group: str, message: dict[str, Any]) -> None:
+    try:
+        await layer.group_send(group, message)
+    except Exception:  # a full or unreachable layer must never fail the task
+        logger.warning("Could not publish task events to %s", group, exc_info=True)
+
+
+def coalesce_deltas(batch: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Deltas of one task and kind with nothing else of that task between them become one
+    message (the words streamed while the publisher was busy): the same text in the same
+    order, in far fewer messages under load."""
+    out: list[dict[str, Any]] = []
+    last: dict[int, int] = {}  # task id -> index in ``out`` of its latest message
+    for message in batch:
+        index = last.get(message["task_id"])
+        if index is not None and _joins(out[index], message):
+            previous = out[index]
+            text = previous["data"]["delta"] + message["data"]["delta"]
+            out[index] = {**previous, "data": {**previous["data"], "delta": text}}
+            continue
+        last[message["task_id"]] = len(out)
+        out.append(message)
+    return out
+
+
+def _joins(previous: dict[str, Any], message: dict[str, Any]) -> bool:
+    return (
+        message["seq"] is None
+        and previous["seq"] is None
+        and previous["event"] == message["event"]
+        and isinstance(previous["data"].get("delta"), str)
+        and isinstance(message["data"].get("delta"), str)
+    )
 
 
 class _Publisher:
@@ -143,15 +187,25 @@ class _Publisher:
                 self._drain(), context=contextvars.Context()
             )
 
+    def _take(self) -> list[dict[str, Any]]:
+        batch: list[dict[str, Any]] = []
+        while self._queue and len(batch) < MAX_BATCH:
+            batch.extend(self._queue.popleft())
+        return batch
+
     async def _drain(self) -> None:
         while True:
             while self._queue:
                 # Everything queued meanwhile goes as one batch: rendered together, each
                 # task's panel and dashboard row once (under load, fewer and larger batches).
-                batch: list[dict[str, Any]] = []
-                while self._queue and len(batch) < MAX_BATCH:
-                    batch.extend(self._queue.popleft())
-                await _send(batch)
+                batch = self._take()
+                if all(message["seq"] is None for message in batch):
+                    # Only streamed words: gather a few more (a word per frame per socket
+                    # is most of a busy server's frames; 20 updates a second still read as
+                    # typing). A stored event arriving meanwhile joins the batch, in order.
+                    await asyncio.sleep(DELTA_WINDOW)
+                    batch += self._take()
+                await _send(coalesce_deltas(batch))
             self._wakeup.clear()
             if not self._queue:
                 await self._wakeup.wait()

@@ -228,19 +228,29 @@
     }
   };
 
+  // The parts of an event or batch frame, in order: HTML to swap in, text to stream.
+  function partsOf(frame) {
+    if (frame.type === "batch") return frame.parts || [];
+    if (frame.seq === null || frame.seq === undefined) return [frame];
+    return frame.html ? [{ html: frame.html }] : [];
+  }
+
+  Conn.prototype.apply = function (frame) {
+    var key = this.key;
+    partsOf(frame).forEach(function (part) {
+      if (part.html) enqueue({ html: part.html });
+      else if (part.data) enqueue({ run: function () { streamDelta(key, part); } });
+    });
+  };
+
   Conn.prototype.receive = function (frame) {
-    var self = this;
-    if (frame.type === "event") {
+    if (frame.type === "event" || frame.type === "batch") {
       if (this.kind === "dashboard" && this.buffer) { this.buffer.push(frame); return; }
-      if (frame.seq === null || frame.seq === undefined) {
-        if (this.kind === "task") enqueue({ run: function () { streamDelta(self.key, frame); } });
-        return;
-      }
-      if (this.kind === "task") {
+      if (this.kind === "task" && frame.seq !== null && frame.seq !== undefined) {
         if (frame.seq <= this.lastSeq) return; // already shown
         this.lastSeq = frame.seq;
       }
-      if (frame.html) enqueue({ html: frame.html });
+      this.apply(frame);
     } else if (frame.type === "synced") {
       if (frame.seq < this.lastSeq) refetchPanel(this.key); // the server's history restarted
       this.lastSeq = frame.seq;
@@ -276,7 +286,7 @@
         var held = self.buffer || [];
         self.buffer = null;
         enqueue({ html: html });
-        held.forEach(function (frame) { if (frame.html) enqueue({ html: frame.html }); });
+        held.forEach(function (frame) { self.apply(frame); });
         self.connected();
       })
       .catch(function () {
@@ -365,10 +375,13 @@
 
   function showStates() {
     var all = Object.keys(conns).map(function (id) { return conns[id]; });
+    var refused = all.some(function (conn) { return conn.stopped; });
     var down = all.some(function (conn) { return !conn.live && !conn.stopped; });
+    var text = all.length === 0 ? "" : refused ? "not live: reload the page" :
+      down ? "reconnecting…" : "live";
     document.querySelectorAll("[data-live-state]").forEach(function (el) {
-      el.textContent = all.length === 0 ? "" : down ? "reconnecting…" : "live";
-      el.classList.toggle("is-live", all.length > 0 && !down);
+      el.textContent = text;
+      el.classList.toggle("is-live", text === "live");
     });
   }
 

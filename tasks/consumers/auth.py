@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from channels.db import database_sync_to_async
 from channels.middleware import BaseMiddleware
 
+from tasks.live.threads import in_live_thread
 from tasks.services.api_tokens import api_token_authenticate
 
 
@@ -25,7 +25,7 @@ class ApiTokenAuthMiddleware(BaseMiddleware):
         user = scope.get("user")
         token = bearer_token(scope)
         if token is not None and not getattr(user, "is_authenticated", False):
-            found = await database_sync_to_async(api_token_authenticate)(token)
+            found = await in_live_thread(api_token_authenticate)(token)
             if found is not None:
                 scope = {**scope, "user": found}
         return await super().__call__(scope, receive, send)

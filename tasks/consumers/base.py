@@ -10,11 +10,17 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qs
 
-from channels.db import database_sync_to_async
+from channels.consumer import get_handler_name
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.layers import get_channel_layer
+from channels.utils import await_many_dispatch
 
 from tasks.live import protocol as p
+from tasks.live.hub import get_hub, new_inbox
+from tasks.live.outgoing import batch_events
 from tasks.live.selectors import live_user_allowed, live_user_still_allowed
+from tasks.live.threads import in_live_thread
 
 logger = logging.getLogger(__name__)
 
@@ -41,10 +47,41 @@ class LiveConsumer(AsyncWebsocketConsumer):
 
     fmt: str = p.FORMAT_JSON
 
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        """As channels' own, except that group messages come through the process's hub
+        (``tasks.live.hub``) into this socket's inbox rather than a channel-layer channel of
+        its own: one layer delivery per process, not per socket."""
+        self.scope = scope
+        self.channel_layer = get_channel_layer(self.channel_layer_alias)
+        self.base_send = send
+        self.inbox = new_inbox()
+        self.groups_joined: list[str] = []
+        try:
+            await await_many_dispatch([receive, self.inbox.get], self.dispatch)
+        except StopConsumer:
+            pass
+        finally:
+            await self.leave_groups()
+
+    async def leave_groups(self) -> None:
+        joined, self.groups_joined = self.groups_joined, []
+        for group in joined:
+            await get_hub().leave(group, self.inbox)
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        """As channels' own, without its ``close_old_connections`` before every handler: that
+        is a hop to the database thread for each live event on each socket, which queued the
+        events behind the worker's database work (seconds under load). The database reads
+        here run in the live-updates pool (``tasks.live.threads``), which looks after its own
+        connections."""
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
     # --- connecting -------------------------------------------------------------------------
 
     async def connect(self) -> None:
-        self.groups_joined: list[str] = []
         user = self.scope.get("user")
         if not live_user_allowed(user):
             # Refused before the handshake completes: the browser sees a 403.
@@ -61,8 +98,8 @@ class LiveConsumer(AsyncWebsocketConsumer):
         # Join first: whatever is published from now on reaches us; anything earlier is in
         # the database for the catch-up.
         for group in self.live_groups():
-            await self.channel_layer.group_add(group, self.channel_name)
             self.groups_joined.append(group)
+            await get_hub().join(group, self.inbox)
         await self.accept()
         if self.fmt not in p.FORMATS:
             self.fmt = p.FORMAT_JSON
@@ -80,8 +117,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
         """After the handshake (e.g. subscribe from the query string)."""
 
     async def disconnect(self, code: int) -> None:
-        for group in getattr(self, "groups_joined", []):
-            await self.channel_layer.group_discard(group, self.channel_name)
+        await self.leave_groups()
 
     def query_param(self, name: str) -> str | None:
         raw = self.scope.get("query_string", b"").decode("latin-1")
@@ -133,7 +169,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
 
     async def still_allowed(self) -> bool:
         """Re-checks the user; if they lost access, says so and closes."""
-        if await database_sync_to_async(live_user_still_allowed)(user_id=self.user_id):
+        if await in_live_thread(live_user_still_allowed)(user_id=self.user_id):
             return True
         await self.send_error(p.FORBIDDEN, p.FORBIDDEN_MESSAGE)
         await self.close(code=p.CLOSE_FORBIDDEN)
@@ -147,13 +183,26 @@ class LiveConsumer(AsyncWebsocketConsumer):
     async def send_error(self, code: str, message: str) -> None:
         await self.send(text_data=p.error_frame(code, message))
 
+    def has_frame(self, message: dict[str, Any]) -> bool:
+        """Whether the publisher rendered this event for this socket's format."""
+        return self.fmt != p.FORMAT_HTML or p.FRAME_HTML in message or p.HTML in message
+
     async def forward(self, message: dict[str, Any]) -> None:
-        """Sends a group message in this socket's format (its frame was built once, by the
-        publisher; a message from elsewhere is framed here)."""
+        """Sends one event in this socket's format (its frame was built once, by the
+        publisher; an event taken out of a batch, or from elsewhere, is framed here)."""
         if self.fmt == p.FORMAT_HTML:
             frame = message.get(p.FRAME_HTML)
             if frame is None:
-                frame = p.html_frame(message, "")
+                frame = p.html_frame(message, message.get(p.HTML) or "")
         else:
             frame = message.get(p.FRAME_JSON) or p.json_frame(message)
         await self.send(text_data=frame)
+
+    async def task_event(self, message: dict[str, Any]) -> None:
+        """A group message of one event (``type: task.event``)."""
+        await self.forward(message)
+
+    async def task_events(self, message: dict[str, Any]) -> None:
+        """A group message of several events (``type: task.events``), in order."""
+        for event in batch_events(message):
+            await self.task_event(event)

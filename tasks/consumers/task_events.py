@@ -15,13 +15,13 @@ import contextlib
 import logging
 from typing import Any
 
-from channels.db import database_sync_to_async
-
 from tasks.consumers.base import FrameError, Handler, LiveConsumer, whole_number
 from tasks.event_bus import task_group
 from tasks.live import protocol as p
 from tasks.live.catch_up import CHUNK, CatchUp, task_catch_up
+from tasks.live.outgoing import batch_events
 from tasks.live.selectors import live_task_exists
+from tasks.live.threads import in_live_thread
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ class TaskEventsConsumer(LiveConsumer):
         self.buffer: list[dict[str, Any]] = []
         self.overflowed = False
         self.job: asyncio.Task[None] | None = None
-        if not await database_sync_to_async(live_task_exists)(task_id=self.task_id):
+        if not await in_live_thread(live_task_exists)(task_id=self.task_id):
             return p.TASK_NOT_FOUND, p.TASK_NOT_FOUND_MESSAGE
         return None
 
@@ -69,7 +69,7 @@ class TaskEventsConsumer(LiveConsumer):
         fmt = self.requested_format(content)
         if not await self.still_allowed():
             return
-        if not await database_sync_to_async(live_task_exists)(task_id=self.task_id):
+        if not await in_live_thread(live_task_exists)(task_id=self.task_id):
             raise FrameError(p.TASK_NOT_FOUND, p.TASK_NOT_FOUND_MESSAGE)
         self.fmt = fmt
         self.start_catch_up(after)
@@ -87,7 +87,7 @@ class TaskEventsConsumer(LiveConsumer):
 
     async def read_missed(self) -> CatchUp:
         assert self.last_seq is not None
-        return await database_sync_to_async(task_catch_up)(
+        return await in_live_thread(task_catch_up)(
             task_id=self.task_id, after_seq=self.last_seq, fmt=self.fmt
         )
 
@@ -148,28 +148,62 @@ class TaskEventsConsumer(LiveConsumer):
 
     # --- live events --------------------------------------------------------------------------
 
-    def has_frame(self, message: dict[str, Any]) -> bool:
-        return self.fmt != p.FORMAT_HTML or p.FRAME_HTML in message
-
     async def task_event(self, message: dict[str, Any]) -> None:
-        """A group message (``type: task.event``)."""
+        """A group message of one event (``type: task.event``)."""
         if self.last_seq is None:
             return  # not subscribed: the catch-up will read it from the database
-        seq = message["seq"]
         if self.catching_up:
-            if seq is not None:
-                self.buffer.append(message)
-                if len(self.buffer) > MAX_BUFFER:
-                    self.buffer, self.overflowed = [], True
+            self.hold([message])
             return
+        await self.take(message)
+
+    async def task_events(self, message: dict[str, Any]) -> None:
+        """A batch (``type: task.events``): in HTML, one frame for all of it when it follows
+        on from what this socket sent; otherwise event by event."""
+        if self.last_seq is None:
+            return
+        events = batch_events(message)
+        if self.catching_up:
+            self.hold(events)
+            return
+        frame = message.get(p.FRAME_HTML)
+        if self.fmt == p.FORMAT_HTML and frame is not None and self.follows_on(events):
+            seqs = [event["seq"] for event in events if event["seq"] is not None]
+            if seqs:
+                self.last_seq = seqs[-1]
+            await self.send(text_data=frame)
+            return
+        for index, event in enumerate(events):
+            if not await self.take(event):
+                self.hold(events[index + 1 :])
+                return
+
+    def follows_on(self, events: list[dict[str, Any]]) -> bool:
+        seqs = [event["seq"] for event in events if event["seq"] is not None]
+        assert self.last_seq is not None
+        return not seqs or seqs == list(range(self.last_seq + 1, self.last_seq + 1 + len(seqs)))
+
+    def hold(self, events: list[dict[str, Any]]) -> None:
+        """Buffers live events during a catch-up (deltas are dropped: the text they stream
+        arrives complete in a stored event)."""
+        self.buffer.extend(event for event in events if event["seq"] is not None)
+        if len(self.buffer) > MAX_BUFFER:
+            self.buffer, self.overflowed = [], True
+
+    async def take(self, message: dict[str, Any]) -> bool:
+        """Sends one live event if it is the next one; False when it revealed a gap and a
+        catch-up started instead."""
+        assert self.last_seq is not None
+        seq = message["seq"]
         if seq is None:
             await self.forward(message)
-            return
+            return True
         if seq <= self.last_seq:
-            return  # already sent (from the database, or a duplicate)
+            return True  # already sent (from the database, or a duplicate)
         if seq != self.last_seq + 1 or not self.has_frame(message):
             self.start_catch_up(self.last_seq)
             self.buffer.append(message)
-            return
+            return False
         self.last_seq = seq
         await self.forward(message)
+        return True

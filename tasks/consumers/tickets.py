@@ -5,19 +5,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from channels.db import database_sync_to_async
-
 from tasks.consumers.base import FrameError, Handler, LiveConsumer
 from tasks.event_bus import ticket_group
 from tasks.live import protocol as p
 from tasks.live.catch_up import ticket_catch_up
 from tasks.live.selectors import live_ticket_exists
+from tasks.live.threads import in_live_thread
 
 
 class TicketConsumer(LiveConsumer):
     async def authorise(self) -> tuple[str, str] | None:
         self.number = int(self.scope["url_route"]["kwargs"]["number"])
-        if not await database_sync_to_async(live_ticket_exists)(number=self.number):
+        if not await in_live_thread(live_ticket_exists)(number=self.number):
             return p.TICKET_NOT_FOUND, p.TICKET_NOT_FOUND_MESSAGE
         return None
 
@@ -41,11 +40,11 @@ class TicketConsumer(LiveConsumer):
         self.fmt = fmt
         html = ""
         if fmt == p.FORMAT_HTML:
-            html = await database_sync_to_async(ticket_catch_up)(
+            html = await in_live_thread(ticket_catch_up)(
                 number=self.number, latest_task=latest, resync=bool(content.get("resync"))
             )
         await self.send(text_data=p.dumps({"type": "subscribed", "html": html}))
 
     async def task_event(self, message: dict[str, Any]) -> None:
-        if message["seq"] is not None:
+        if message["seq"] is not None and self.has_frame(message):
             await self.forward(message)

@@ -4,6 +4,7 @@ worker; and the CPU time each of them used (from ``/proc``)."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -26,8 +27,9 @@ BENCH_USER = "support"  # a demo staff login (tasks.demo.data)
 class Template:
     path: Path
     api_key: str
-    # Tickets an investigation can start on (new, open or pending).
-    tickets: list[int]
+    # The round's tasks: made and cancelled in the template, so each round's clients connect
+    # first and a Retry then runs them while everyone watches.
+    task_ids: list[int]
 
 
 @dataclass
@@ -75,23 +77,44 @@ def _manage(*args: str, env: dict[str, str]) -> str:
     return result.stdout
 
 
-def build_template(workdir: Path) -> Template:
-    """Migrates and seeds the demo data once, with an API token for the clients."""
+# Run by ``manage.py shell`` on the template: investigations of the first workable tickets
+# (free-text tasks if there are too few), each cancelled while still queued.
+_MAKE_TASKS = """
+import json
+from tasks.models import Ticket
+from tasks.services.task_lifecycle import task_cancel
+from tasks.services.task_start import task_start_for_ticket, task_start_free_text
+count = {count}
+tickets = Ticket.objects.filter(status__in=Ticket.ACTIVE_STATUSES).order_by("number")[:count]
+tasks = [task_start_for_ticket(ticket=ticket, user=None)[0] for ticket in tickets]
+tasks += [
+    task_start_free_text(text=f"Benchmark request {{n}}: summarise the refund policy.", user=None)
+    for n in range(count - len(tasks))
+]
+print(json.dumps([task_cancel(task=task).pk for task in tasks]))
+"""
+
+
+def build_template(workdir: Path, *, tasks: int) -> Template:
+    """Migrates and seeds the demo data once, with an API token for the clients and the
+    rounds' tasks."""
     path = workdir / "template.sqlite3"
     env = bench_env(database=path, delay=0)
     _manage("migrate", "--noinput", "-v", "0", env=env)
     _manage("seed_demo", env=env)
     key = _manage("create_api_token", BENCH_USER, "--name", "bench_ws", env=env).strip()
+    out = _manage("shell", "-c", _MAKE_TASKS.format(count=tasks), env=env)
+    task_ids = [int(pk) for pk in json.loads(out.strip().splitlines()[-1])]
     with sqlite3.connect(path) as db:
-        rows = db.execute(
-            "SELECT number FROM tasks_ticket WHERE status IN ('new', 'open', 'pending') "
-            "ORDER BY number"
-        ).fetchall()
-    return Template(path=path, api_key=key.splitlines()[-1], tickets=[n for (n,) in rows])
+        # Everything into the main file: each round copies just that file.
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return Template(path=path, api_key=key.splitlines()[-1], task_ids=task_ids)
 
 
 def copy_template(template: Template, workdir: Path, name: str) -> Path:
     target = workdir / f"{name}.sqlite3"
+    for stale in (Path(f"{target}-wal"), Path(f"{target}-shm")):
+        stale.unlink(missing_ok=True)
     shutil.copyfile(template.path, target)
     return target
 
@@ -100,7 +123,7 @@ def wait_for_port(port: int, process: subprocess.Popen[bytes], log: Path) -> Non
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"{process.args[0]} exited early:\n{tail(log)}")
+            raise RuntimeError(f"{log.stem} exited early:\n{tail(log)}")
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.5):
                 return

@@ -4,7 +4,11 @@ the consumers up, so a gap or a lost message is always repaired from here."""
 
 from __future__ import annotations
 
+import threading
+import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
+from typing import Any
 
 from tasks.events import event_list, event_message
 from tasks.live.fragments import agent_panel_fragment, task_fragments, ticket_thread_fragments
@@ -28,21 +32,56 @@ class CatchUp:
 
 def task_catch_up(*, task_id: int, after_seq: int, fmt: str, limit: int = CHUNK) -> CatchUp:
     """Up to ``limit`` events of the task after ``after_seq``: one frame each for the JSON
-    stream; for HTML one frame with the fragments of them all (rendered for this client only,
-    which happens on a reconnect or after a gap, never for live events)."""
-    task = Task.objects.select_related("ticket").filter(pk=task_id).first()
-    if task is None:
-        return CatchUp()
+    stream; for HTML one frame with the fragments of them all (rendered on a reconnect or
+    after a gap, never for live events, and shared by the clients that ask for the same
+    events at about the same time: after a server restart, everyone reconnects at once)."""
     events = list(event_list(task_id=task_id, after_seq=after_seq, limit=limit))
     if not events:
-        return CatchUp(task_last_seq=task.last_seq)
+        last = Task.objects.filter(pk=task_id).values_list("last_seq", flat=True).first()
+        return CatchUp(task_last_seq=last or 0)
+    # The newest event's time too: a database reset (the tests) reuses task ids and seqs.
+    key = (task_id, after_seq, events[-1].seq, events[-1].created_at, fmt)
+    cached = _recent.get(key)
+    if cached is not None:
+        return cached
     messages = [event_message(event) for event in events]
     if fmt == FORMAT_JSON:
         frames = [json_frame(message, replayed=True) for message in messages]
     else:
-        html = "".join(task_fragments(task, messages))
+        task = Task.objects.select_related("ticket").filter(pk=task_id).first()
+        html = "".join(task_fragments(task, messages)) if task is not None else ""
         frames = [html_frame(messages[-1], html, replayed=True, first_seq=events[0].seq)]
-    return CatchUp(frames, events[-1].seq, len(events), max(task.last_seq, events[-1].seq))
+    result = CatchUp(frames, events[-1].seq, len(events), events[-1].seq)
+    _recent.put(key, result)
+    return result
+
+
+class _RecentCatchUps:
+    """Catch-ups rendered in the last few seconds (thread-safe: the live pool has several
+    threads). Their frames only ever cover stored events, so a reused one is exact; the
+    state parts in it carry the seq they show and are superseded by what follows."""
+
+    def __init__(self, seconds: float, size: int) -> None:
+        self.seconds, self.size = seconds, size
+        self.items: OrderedDict[tuple[Any, ...], tuple[float, CatchUp]] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: tuple[Any, ...]) -> CatchUp | None:
+        with self.lock:
+            found = self.items.get(key)
+            if found is None or time.monotonic() - found[0] > self.seconds:
+                return None
+            return found[1]
+
+    def put(self, key: tuple[Any, ...], value: CatchUp) -> None:
+        with self.lock:
+            self.items[key] = (time.monotonic(), value)
+            self.items.move_to_end(key)
+            while len(self.items) > self.size:
+                self.items.popitem(last=False)
+
+
+_recent = _RecentCatchUps(seconds=5.0, size=256)
 
 
 def ticket_catch_up(*, number: int, latest_task: int | None, resync: bool) -> str:

@@ -8,6 +8,7 @@ one rendering of each part, and the last rendering is always of the newest state
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import Any
 
@@ -27,6 +28,8 @@ from tasks.events import TaskEventType
 from tasks.models import Task, TaskEvent, Ticket
 from tasks.selectors import ticket_change_list, ticket_recent_tasks, ticket_thread
 from tasks.task_selectors import TaskPanel, task_todos, timeline_entries
+
+logger = logging.getLogger(__name__)
 
 PANEL = "tasks/partials/task_panel.html"
 AGENT_PANEL = "tasks/partials/agent_panel.html"
@@ -143,10 +146,15 @@ def task_state_fragments(task: Task, types: set[str]) -> str:
 
 
 def approvals_fragment(task: Task) -> str:
-    """The task's approval requests (as the approvals partial shows them without a user)."""
+    """The task's approval requests (as the approvals partial shows them without a user:
+    the "Decide in admin" link is for approvers, and a push is the same for everyone)."""
     from tasks.approval_selectors import task_approvals_context
 
-    return render_to_string(APPROVALS, {**task_approvals_context(task=task), "oob": True})
+    try:
+        return render_to_string(APPROVALS, {**task_approvals_context(task=task), "oob": True})
+    except Exception:  # the rest of the panel still updates
+        logger.exception("Rendering the approvals of task %s failed", task.pk)
+        return ""
 
 
 # --- the dashboard ------------------------------------------------------------------------------

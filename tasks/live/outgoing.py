@@ -1,6 +1,7 @@
 """The group messages a batch of published events becomes: to each task's group, the dashboard
 and (for what the ticket page shows outside the panel) the ticket's group, each carrying its
-frames already built, so a consumer only forwards a string.
+frames already built, so a consumer only forwards a string. Each group gets one message per
+batch: the event itself, or a ``task.events`` batch of them.
 
 HTML is rendered only for groups someone listens to (known for the in-memory layer; assumed
 for Redis). A message without an HTML frame tells an HTML consumer to catch up from the
@@ -15,7 +16,16 @@ from typing import Any
 from tasks.event_bus import DASHBOARD_GROUP, task_group, ticket_group
 from tasks.events import TaskEventType
 from tasks.live import fragments
-from tasks.live.protocol import FRAME_HTML, FRAME_JSON, html_frame, json_frame
+from tasks.live.protocol import (
+    FRAME_HTML,
+    FRAME_JSON,
+    FRAMES_HTML,
+    FRAMES_JSON,
+    HTML,
+    batch_frame,
+    html_frame,
+    json_frame,
+)
 from tasks.models import Task
 
 logger = logging.getLogger(__name__)
@@ -25,17 +35,23 @@ Outgoing = list[tuple[str, Message]]
 HasListeners = Callable[[str], bool]
 
 
+BATCH_TYPE = "task.events"
+# Task fields no panel shows, and that grow with the conversation.
+HEAVY_FIELDS = ("history", "run_state", "input")
+
+
 def _with_frames(message: Message, frame: str, html: str | None) -> Message:
     out = {**message, FRAME_JSON: frame}
     if html is not None:
         out[FRAME_HTML] = html_frame(message, html)
+        out[HTML] = html
     return out
 
 
-def delta_outgoing(message: Message) -> Outgoing:
+def _delta(message: Message) -> tuple[str, Message]:
     """A delta goes to its task's group only; its text travels as is in both formats."""
     frame = json_frame(message)
-    return [(task_group(message["task_id"]), {**message, FRAME_JSON: frame, FRAME_HTML: frame})]
+    return task_group(message["task_id"]), {**message, FRAME_JSON: frame, FRAME_HTML: frame}
 
 
 def _safely(what: str, default: Any, render: Callable[..., Any], *args: Any) -> Any:
@@ -101,29 +117,83 @@ def _ticket_html(
 
 
 def build_outgoing(messages: Sequence[Message], *, has_listeners: HasListeners) -> Outgoing:
-    """Every group message for ``messages`` (stored events of any tasks, and deltas), in
-    order. Reads the database (call it from a worker thread)."""
+    """One group message per group for ``messages`` (stored events of any tasks, and
+    deltas), each group's events in order. Reads the database (call it from a worker
+    thread)."""
     stored = [m for m in messages if m["seq"] is not None]
     by_task: dict[int, list[Message]] = {}
     for message in stored:
         by_task.setdefault(message["task_id"], []).append(message)
     # One read for the batch: the task panels need the tasks, the ticket groups their tickets.
-    tasks = Task.objects.select_related("ticket").in_bulk(list(by_task)) if by_task else {}
+    tasks = (
+        Task.objects.select_related("ticket").defer(*HEAVY_FIELDS).in_bulk(list(by_task))
+        if by_task
+        else {}
+    )
     task_html = _task_html(by_task, tasks, has_listeners)
     dashboard_html = _dashboard_html(by_task) if by_task and has_listeners(DASHBOARD_GROUP) else {}
     ticket_html = _ticket_html(stored, tasks, has_listeners)
 
-    outgoing: Outgoing = []
+    pairs: Outgoing = []
     for message in messages:
         if message["seq"] is None:
-            outgoing += delta_outgoing(message)
+            pairs.append(_delta(message))
             continue
         key, frame = id(message), json_frame(message)
-        outgoing.append(
+        pairs.append(
             (task_group(message["task_id"]), _with_frames(message, frame, task_html.get(key)))
         )
-        outgoing.append((DASHBOARD_GROUP, _with_frames(message, frame, dashboard_html.get(key))))
+        pairs.append((DASHBOARD_GROUP, _with_frames(message, frame, dashboard_html.get(key))))
         if key in ticket_html:
             group, html = ticket_html[key]
-            outgoing.append((group, _with_frames(message, frame, html)))
+            pairs.append((group, _with_frames(message, frame, html)))
+    return bundle(pairs)
+
+
+def deltas_outgoing(messages: Sequence[Message]) -> Outgoing:
+    """Deltas only: nothing to read or render."""
+    return bundle([_delta(message) for message in messages])
+
+
+def bundle(pairs: Outgoing) -> Outgoing:
+    """One message per group: an event alone as itself; several as a ``task.events`` batch
+    with, for HTML sockets, one frame of them all (a group send, and a websocket message,
+    per batch instead of per event: what keeps hundreds of sockets cheap under load).
+
+    A batch is flat lists of ids and ready frames, no nested dicts: the in-memory layer
+    deep-copies each message for every socket, which was a busy server's biggest cost."""
+    per_group: dict[str, list[Message]] = {}
+    for group, message in pairs:
+        per_group.setdefault(group, []).append(message)
+    outgoing: Outgoing = []
+    for group, events in per_group.items():
+        if len(events) == 1:
+            single = dict(events[0])
+            single.pop(HTML, None)
+            outgoing.append((group, single))
+            continue
+        batch: Message = {
+            "type": BATCH_TYPE,
+            "task_ids": [e["task_id"] for e in events],
+            "seqs": [e["seq"] for e in events],
+            FRAMES_JSON: [e[FRAME_JSON] for e in events],
+            FRAMES_HTML: [e.get(FRAME_HTML) for e in events],
+        }
+        if all(e["seq"] is None or HTML in e for e in events):
+            task_ids = {e["task_id"] for e in events}
+            task_id = task_ids.pop() if len(task_ids) == 1 and group != DASHBOARD_GROUP else None
+            batch[FRAME_HTML] = batch_frame(events, task_id=task_id)
+        outgoing.append((group, batch))
     return outgoing
+
+
+def batch_events(batch: Message) -> list[Message]:
+    """The events of a ``task.events`` batch, each with its ids and frames."""
+    return [
+        {"task_id": task_id, "seq": seq, FRAME_JSON: frame_json, FRAME_HTML: frame_html}
+        if frame_html is not None
+        else {"task_id": task_id, "seq": seq, FRAME_JSON: frame_json}
+        for task_id, seq, frame_json, frame_html in zip(
+            batch["task_ids"], batch["seqs"], batch[FRAMES_JSON], batch[FRAMES_HTML], strict=True
+        )
+    ]

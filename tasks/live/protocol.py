@@ -5,6 +5,10 @@ Client -> server (JSON text frames, at most ``MAX_FRAME_BYTES``)::
     {"action": "subscribe", "after_seq": 12, "format": "json" | "html"}
     {"action": "ping"}
 
+A task socket sends nothing before it is subscribed (``?after_seq=12`` on the URL does the
+same); ``format`` may also be given as ``?format=``. Browsers sign in with their session;
+API clients send ``Authorization: Bearer adk_...`` and an ``Origin`` of an allowed host.
+
 Server -> client::
 
     {"type": "event", "task_id": 7, "seq": 13, "event": "tool.called", "data": {...},
@@ -12,6 +16,9 @@ Server -> client::
     {"type": "event", "task_id": 7, "seq": 13, "event": "tool.called", "created_at": "...",
      "html": "<li id=... hx-swap-oob=...>"}                           # format=html
     (an HTML catch-up is one frame for many events: "replayed": true, "first_seq": 9)
+    {"type": "batch", "task_id": 7, "first_seq": 13, "seq": 19, "events": [[7, 13, "..."], ...],
+     "parts": [{"html": "..."}, {"event": "message.delta", "data": {"delta": "..."}}]}
+                                  # format=html: several events at once, in order
     {"type": "synced", "task_id": 7, "seq": 13}   # caught up; live events follow
     {"type": "subscribed"} · {"type": "resync"} · {"type": "pong"}
     {"type": "error", "code": "unknown_action", "message": "..."}
@@ -32,9 +39,13 @@ FORMATS = (FORMAT_JSON, FORMAT_HTML)
 # (Daphne itself closes the socket, code 1009, on a message above 1 MiB.)
 MAX_FRAME_BYTES = 64 * 1024
 
-# Keys of a group message holding the frames, serialized once by the publisher.
+# Keys of a group message holding the frames, serialized once by the publisher, and of an
+# event in a batch holding its rendered HTML.
 FRAME_JSON = "frame_json"
 FRAME_HTML = "frame_html"
+FRAMES_JSON = "frames_json"
+FRAMES_HTML = "frames_html"
+HTML = "html"
 
 # Close codes (4000-4999 are the application's).
 CLOSE_FORBIDDEN = 4403
@@ -108,3 +119,26 @@ def html_frame(
     if first_seq is not None:
         frame["first_seq"] = first_seq
     return dumps(frame)
+
+
+def batch_frame(events: list[dict[str, Any]], *, task_id: int | None) -> str:
+    """The portal's frame of several events at once: their HTML and deltas in order (one
+    websocket message instead of one per event, when many come together)."""
+    parts: list[dict[str, Any]] = []
+    for event in events:
+        if event["seq"] is None:
+            parts.append({"event": event["event"], "data": event["data"]})
+        elif event.get(HTML):
+            parts.append({"html": event[HTML]})
+    stored = [event for event in events if event["seq"] is not None]
+    return dumps(
+        {
+            "type": "batch",
+            "task_id": task_id,
+            "first_seq": stored[0]["seq"] if stored and task_id is not None else None,
+            "seq": stored[-1]["seq"] if stored and task_id is not None else None,
+            # What the batch covers: [task id, seq, created_at] of each stored event.
+            "events": [[e["task_id"], e["seq"], e["created_at"]] for e in stored],
+            "parts": parts,
+        }
+    )

@@ -6,14 +6,18 @@ starts, so a turn is timed between consecutive model calls. ``agents.testing.Scr
 would do the same but deep-copies the whole conversation on every call, which would dominate
 what is measured here. ``check_order`` is a support tool that does no I/O: tool work is the same
 with or without the runtime, and this measures the runtime (the support agent's instructions
-and the real support tools' schemas are still sent on every turn)."""
+and the real support tools' schemas are still sent on every turn).
+
+Each phase also records the process's CPU time (all threads): with many tasks moving at once a
+single process is bound by it long before the model delay, since Python runs on one core at a
+time (the GIL)."""
 
 from __future__ import annotations
 
 import asyncio
 import functools
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -120,10 +124,17 @@ async def check_order(ctx: RunContextWrapper[SupportContext], order_number: str)
     return {"order": {"number": order_number, "status": "paid", "amount": "19.00"}}
 
 
+_bench_base: Agent[SupportContext] | None = None
+
+
 def bench_agent(model: Model) -> Agent[SupportContext]:
-    """The support agent with ``check_order`` added."""
-    agent = build_agent(model)
-    return agent.clone(tools=[*agent.tools, check_order])
+    """The support agent with ``check_order`` added, on ``model``: one clone per run, as the
+    worker's ``build_agent`` makes (a clone costs about a millisecond)."""
+    global _bench_base
+    if _bench_base is None:
+        agent = build_agent(MODEL_NAME)
+        _bench_base = agent.clone(tools=[*agent.tools, check_order])
+    return _bench_base.clone(model=model)
 
 
 def percentile(values: list[float], pct: float) -> float:
@@ -151,6 +162,7 @@ def _completed(ids: list[int]) -> tuple[int, int]:
 @dataclass
 class Overhead:
     bare: list[float] = field(default_factory=list)
+    streamed: list[float] = field(default_factory=list)
     full: list[float] = field(default_factory=list)
     fixed: list[float] = field(default_factory=list)
 
@@ -159,6 +171,16 @@ async def _bare_run(model: BenchModel, context: SupportContext) -> None:
     await Runner.run(
         bench_agent(model), "Benchmark request", context=context, max_turns=model.turns
     )
+
+
+async def _bare_streamed_run(model: BenchModel, context: SupportContext) -> None:
+    """``Runner.run_streamed`` with every event consumed and nothing recorded: the SDK's own
+    cost on the worker's code path."""
+    result = Runner.run_streamed(
+        bench_agent(model), "Benchmark request", context=context, max_turns=model.turns
+    )
+    async for _ in result.stream_events():
+        pass
 
 
 def _fixed_model(model: BenchModel) -> tuple[Model, str]:
@@ -174,6 +196,10 @@ async def measure_overhead(*, turns: int, runs: int) -> Overhead:
         model = BenchModel(turns)
         await _bare_run(model, context)
         result.bare += model.turn_durations_ms()
+    for _ in range(runs):
+        model = BenchModel(turns)
+        await _bare_streamed_run(model, context)
+        result.streamed += model.turn_durations_ms()
     for _ in range(runs):
         (task_id,) = await sync_to_async(create_tasks)(1)
         model = BenchModel(turns)
@@ -191,33 +217,75 @@ async def measure_overhead(*, turns: int, runs: int) -> Overhead:
     return result
 
 
+@dataclass(frozen=True)
+class Phase:
+    """One load: wall time from the first start to the last finish, and CPU time used."""
+
+    wall: float
+    cpu: float
+
+
 @dataclass
 class Throughput:
     tasks: int
-    wall: float
+    turns: int
+    bare: Phase
+    streamed: Phase
+    full: Phase
     completed: int
     events: int
-    bare_wall: float
+
+    @property
+    def model_turns(self) -> int:
+        return self.tasks * self.turns
+
+    def cpu_ms_per_turn(self, phase: Phase) -> float:
+        return phase.cpu / self.model_turns * 1000
 
 
-async def measure_throughput(*, tasks: int, turns: int, delay: float) -> Throughput:
-    """Wall time of ``tasks`` concurrent tasks in one worker, and of the same load run by
-    bare ``Runner.run`` (the SDK's own floor on this machine)."""
-    ids = await sync_to_async(create_tasks)(tasks)
-    context = SupportContext(task_id=ids[0], ticket_id=None, customer_id=None, user_id=None)
-    started = time.perf_counter()
-    await asyncio.gather(*(_bare_run(BenchModel(turns, delay), context) for _ in range(tasks)))
-    bare_wall = time.perf_counter() - started
+async def _timed(load: Callable[[], Awaitable[Any]]) -> Phase:
+    cpu, started = time.process_time(), time.perf_counter()
+    await load()
+    return Phase(time.perf_counter() - started, time.process_time() - cpu)
 
+
+async def _worker_load(ids: list[int], turns: int, delay: float, stagger: float) -> None:
+    """Wakes ``ids`` in one worker: all at once, or spread evenly over ``stagger`` seconds."""
     worker = TaskWorker(
         model_factory=lambda: (BenchModel(turns, delay), MODEL_NAME),  # a fresh model per run
         agent_factory=bench_agent,
-        concurrency=tasks,
+        concurrency=len(ids),
     )
-    started = time.perf_counter()
-    for task_id in ids:
+    loop = asyncio.get_running_loop()
+    start, gap = loop.time(), stagger / len(ids) if stagger and ids else 0.0
+    for index, task_id in enumerate(ids):
+        if gap and index:
+            # Each start at its own time: a busy loop delays a start but never the later ones.
+            await asyncio.sleep(max(0.0, start + index * gap - loop.time()))
         worker.wake(task_id)
     await worker.join()
-    wall = time.perf_counter() - started
+
+
+async def measure_throughput(*, tasks: int, turns: int, delay: float) -> Throughput:
+    """``tasks`` concurrent tasks started at once (the worst case: they move in step) in one
+    worker, and the same load run by bare ``Runner.run`` and bare ``Runner.run_streamed``."""
+    ids = await sync_to_async(create_tasks)(tasks)
+    context = SupportContext(task_id=ids[0], ticket_id=None, customer_id=None, user_id=None)
+
+    async def bare() -> None:
+        await asyncio.gather(*(_bare_run(BenchModel(turns, delay), context) for _ in ids))
+
+    async def streamed() -> None:
+        await asyncio.gather(*(_bare_streamed_run(BenchModel(turns, delay), context) for _ in ids))
+
+    bare_phase = await _timed(bare)
+    streamed_phase = await _timed(streamed)
+    full_phase = await _timed(lambda: _worker_load(ids, turns, delay, 0.0))
     completed, events = await sync_to_async(_completed)(ids)
-    return Throughput(tasks, wall, completed, events, bare_wall)
+    return Throughput(tasks, turns, bare_phase, streamed_phase, full_phase, completed, events)
+
+
+async def measure_staggered(*, tasks: int, turns: int, delay: float, stagger: float) -> Phase:
+    """The full system with task starts spread evenly over ``stagger`` seconds."""
+    ids = await sync_to_async(create_tasks)(tasks)
+    return await _timed(lambda: _worker_load(ids, turns, delay, stagger))

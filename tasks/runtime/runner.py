@@ -53,8 +53,10 @@ def run_input(task: Task, model: Model) -> tuple[str | list[TResponseInputItem],
     """What the run starts from, and the ``previous_response_id`` to continue from.
 
     A first run starts from the task input; a follow-up (or a retry) from the stored history,
-    which ends with the newest user message. On the Responses API the server already holds
-    the conversation: only the new message is sent, with the previous response id."""
+    which ends with the newest user message. A run whose worker died goes on from the history
+    saved at its last turn (``tasks.runtime.progress``; no response id then: it is replayed).
+    On the Responses API the server already holds the conversation: only the new message is
+    sent, with the previous response id."""
     history = list(task.history or [])
     if not history:
         return task.input, None

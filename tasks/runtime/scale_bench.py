@@ -11,8 +11,9 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
-from agents import Model
+from agents import Model, ModelSettings
 from asgiref.sync import async_to_sync
 from channels_redis.core import RedisChannelLayer
 from django.conf import settings
@@ -22,9 +23,8 @@ from django.db.models import Count, Max, Q
 
 from tasks.events import TaskEventType
 from tasks.models import Task, TaskEvent
-from tasks.runtime import worker as worker_module
 from tasks.runtime.benchmark import MODEL_NAME, BenchModel, bench_agent
-from tasks.runtime.worker import TaskWorker
+from tasks.runtime.worker import get_worker
 from tasks.services.task_start import WAKE_MESSAGE_TYPE
 
 SERVE_WORKER = "--serve-worker"
@@ -37,9 +37,11 @@ def _scripted(turns: int, delay: float) -> tuple[Model, str]:
 def serve_scripted_worker(*, turns: int, delay: float = 0.0) -> None:
     """Runs this process as ``runworker`` on the agent channel with the scripted model: each
     task makes ``turns - 1`` tool calls (no I/O), then answers."""
-    worker_module._worker = TaskWorker(
-        model_factory=functools.partial(_scripted, turns, delay), agent_factory=bench_agent
-    )
+    # The process's own worker (as runworker builds it), with only its model replaced.
+    worker = get_worker()
+    worker.model_factory = functools.partial(_scripted, turns, delay)
+    worker.model_settings_factory = ModelSettings
+    worker.agent_factory = bench_agent
     call_command("runworker", settings.WORKER_CHANNEL)
 
 
@@ -60,7 +62,10 @@ def queue_tasks(count: int, *, title: str = "Scale benchmark") -> list[int]:
 
 def wake(task_ids: Iterable[int], *, redis_url: str) -> None:
     """Sends each task's wake-up to the workers through Redis, as a web process does."""
-    layer = RedisChannelLayer(hosts=[{"address": redis_url, "socket_timeout": 15}])
+    task_ids = list(task_ids)
+    layer = RedisChannelLayer(
+        hosts=[{"address": redis_url, "socket_timeout": 15}], capacity=len(task_ids) + 100
+    )
 
     async def send_all() -> None:
         for task_id in task_ids:
@@ -92,9 +97,9 @@ def outcome(task_ids: list[int]) -> Outcome:
     completed = claimed_not_once = gaps = 0
     for task in tasks:
         completed += task.status == Task.Status.COMPLETED
-        claimed_not_once += task.starts != 1 or task.attempts != 1  # type: ignore[attr-defined]
+        claimed_not_once += task.starts != 1 or task.attempts != 1
         # seq is unique per task: as many rows as the highest seq means none is missing.
-        gaps += not (task.stored == task.top == task.last_seq)  # type: ignore[attr-defined]
+        gaps += not (task.stored == task.top == task.last_seq)
     workers = (
         TaskEvent.objects.filter(task_id__in=task_ids, type=TaskEventType.TASK_STARTED)
         .values_list("data__worker", flat=True)
@@ -105,3 +110,14 @@ def outcome(task_ids: list[int]) -> Outcome:
 
 def completed_count(task_ids: list[int]) -> int:
     return Task.objects.filter(pk__in=task_ids, status=Task.Status.COMPLETED).count()
+
+
+def status_counts(task_ids: list[int]) -> dict[str, Any]:
+    """How many tasks have each status, and the errors of (up to 3) failed ones."""
+    rows = Task.objects.filter(pk__in=task_ids).values_list("status").annotate(n=Count("id"))
+    counts: dict[str, Any] = dict(rows)
+    failed = Task.objects.filter(pk__in=task_ids, status=Task.Status.FAILED)
+    errors = list(failed.values_list("error", flat=True)[:3])
+    if errors:
+        counts["errors"] = errors
+    return counts

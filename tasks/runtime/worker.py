@@ -27,6 +27,7 @@ from tasks.agents.context import SupportContext
 from tasks.agents.support import build_agent
 from tasks.models import Task
 from tasks.runtime.errors import describe_run_error
+from tasks.runtime.gc_tuning import tune_gc_for_workers
 from tasks.runtime.resume import ResumeError, resume_state_load
 from tasks.runtime.runner import TaskRun, run_input
 from tasks.runtime.writer import get_writer
@@ -256,5 +257,7 @@ def get_worker() -> TaskWorker:
     """The process's worker (one per process, shared by the consumer and embedded mode)."""
     global _worker
     if _worker is None:
+        # Many concurrent runs make the cyclic GC walk a large heap: see gc_tuning.
+        tune_gc_for_workers()
         _worker = TaskWorker()
     return _worker

@@ -120,18 +120,14 @@ def test_watch_an_investigation_live_drop_the_socket_and_recover(browser: Any, p
     # ...and the dashboard shows it without a reload
     row = lead.locator(f"#dash-active #dash-task-{task_id}")
     row.wait_for()
-    lead.wait_for_function(
-        f"document.querySelector('#dash-task-{task_id} progress')?.value >= 1"
-    )
+    lead.wait_for_function(f"document.querySelector('#dash-task-{task_id} progress')?.value >= 1")
 
     screenshot(page, "live-ticket-running")
     screenshot(lead, "live-dashboard-running")
 
     # When the network drops for a while in the middle of the run
     page.evaluate("window.agentdeskLive.dropForTest(1200)")
-    page.wait_for_function(
-        "window.agentdeskLive.connections().some(c => !c.live)", timeout=2_000
-    )
+    page.wait_for_function("window.agentdeskLive.connections().some(c => !c.live)", timeout=2_000)
 
     # Then the page reconnects, catches up and follows the run to its end
     page.locator(f'#task-{task_id}-head [data-task-status="completed"]').wait_for(
@@ -156,9 +152,8 @@ def test_watch_an_investigation_live_drop_the_socket_and_recover(browser: Any, p
     assert page.locator("#ticket-header .badge").first.inner_text() == "Open"
     assert page.locator("#status-select").input_value() == "open"
     assert page.evaluate("window.__sameDocument") is True
-    conn = next(
-        c for c in page.evaluate("window.agentdeskLive.connections()") if c["id"] == f"task:{task_id}"
-    )
+    sockets = page.evaluate("window.agentdeskLive.connections()")
+    conn = next(c for c in sockets if c["id"] == f"task:{task_id}")
     assert conn["opened"] >= 2  # it did reconnect
 
     screenshot(page, "live-ticket-completed")

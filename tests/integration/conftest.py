@@ -32,7 +32,7 @@ from tests.integration.processes import Stack
 PROCESS_ENV = {
     "DJANGO_SETTINGS_MODULE": "config.settings",
     "AGENTDESK_OFFLINE_DELAY": "0",
-    "AGENTDESK_LEASE_SECONDS": "3",
+    "AGENTDESK_LEASE_SECONDS": "5",
     "AGENTDESK_SWEEP_SECONDS": "1",
     "AGENTDESK_EMBEDDED_WORKER": "false",
     "PYTHONUNBUFFERED": "1",

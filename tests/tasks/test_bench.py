@@ -1,14 +1,18 @@
 """Smoke test of ``manage.py bench`` with a tiny load (the figures themselves are not asserted:
-they depend on the machine)."""
+they depend on the machine), and the one-line explanation of a missed throughput target."""
 
 from __future__ import annotations
 
+import gc
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
 
+from tasks.management.commands.bench import throughput_verdict
 from tasks.models import Task
+from tasks.runtime.benchmark import Phase, Throughput
+from tasks.runtime.gc_tuning import YOUNG_THRESHOLD, tune_gc_for_workers
 
 
 @pytest.mark.django_db(transaction=True)
@@ -26,8 +30,62 @@ def test_bench_runs_and_prints_both_measurements():
     )
 
     text = out.getvalue()
+    assert "Settings: DEBUG off; SDK tracing off" in text
     assert "1) Orchestration overhead per agent turn" in text
-    assert "overhead (full - bare)" in text
-    assert "2) 3 concurrent tasks x 2 turns" in text
+    assert "overhead (full - bare)" in text and "bare Runner.run_streamed" in text
+    assert "2) 3 concurrent tasks x 2 turns" in text and "all started at once" in text
     assert "tasks completed 3/3" in text
-    assert Task.objects.filter(status=Task.Status.COMPLETED).count() == 5
+    assert "starts spread over 0.01 s" in text
+    # 2 one-at-a-time runs, 3 tasks started at once, 3 more with staggered starts
+    assert Task.objects.filter(status=Task.Status.COMPLETED).count() == 8
+
+
+@pytest.mark.django_db(transaction=True)
+def test_bench_can_skip_the_staggered_case():
+    out = StringIO()
+
+    call_command(
+        "bench",
+        "--use-configured-db",
+        tasks=2,
+        turns=2,
+        delay=0.0,
+        overhead_runs=1,
+        stagger=0,
+        stdout=out,
+    )
+
+    assert "starts spread" not in out.getvalue()
+
+
+def _throughput(full_cpu: float) -> Throughput:
+    return Throughput(
+        tasks=200,
+        turns=5,
+        bare=Phase(wall=4.0, cpu=1.6),
+        streamed=Phase(wall=4.5, cpu=2.0),
+        full=Phase(wall=4.0, cpu=full_cpu),
+        completed=200,
+        events=2400,
+    )
+
+
+def test_a_cpu_bound_miss_is_explained_by_the_cpu_time():
+    line = throughput_verdict(_throughput(full_cpu=3.5), ideal=2.5)
+
+    assert line.startswith("Not reachable in one process: 1,000 turns took 3.50 s of CPU")
+    assert "3.5 ms each" in line and "alone 2.0 ms" in line and "1.40x ideal" in line
+
+
+def test_a_miss_with_cpu_to_spare_is_explained_by_tasks_moving_in_step():
+    line = throughput_verdict(_throughput(full_cpu=2.0), ideal=2.5)
+
+    assert line.startswith("CPU allows 0.80x ideal (2.0 ms per turn)")
+
+
+def test_gc_tuning_freezes_startup_objects_once():
+    first = tune_gc_for_workers()
+    again = tune_gc_for_workers()
+
+    assert again is first
+    assert first.frozen > 0 and gc.get_threshold()[0] == YOUNG_THRESHOLD

@@ -204,3 +204,25 @@ async def test_a_second_subscribe_starts_over_from_its_seq():
     assert seqs(again) == [2, 3]
     await asyncio.sleep(0)
     await socket.disconnect()
+
+
+async def test_a_portal_socket_that_missed_part_of_a_batch_catches_up_from_the_database():
+    from tasks.events import events_publish
+
+    staff, task = await _watch()
+    socket = await connect(f"/ws/tasks/{task.pk}/?format=html&after_seq=0", staff)
+    await receive_until(socket, "synced")
+    _lost, second, third = await store(task.pk, step(1), step(2), step(3))
+
+    # The message with seq 1 was lost; 2 and 3 arrive together
+    await events_publish([second, third])
+    frames = await receive_until(socket, "synced")
+    await store_and_publish(task.pk, step(4), step(5))
+    batch = await receive(socket)
+
+    [catch_up, synced] = frames
+    assert (catch_up["first_seq"], catch_up["seq"], catch_up["replayed"]) == (1, 3, True)
+    assert all(f"step {n}" in catch_up["html"] for n in (1, 2, 3))
+    assert synced["seq"] == 3
+    assert (batch["type"], batch["first_seq"], batch["seq"]) == ("batch", 4, 5)
+    await socket.disconnect()

@@ -8,7 +8,9 @@ import json
 
 import pytest
 from asgiref.sync import sync_to_async
+from channels.layers import get_channel_layer
 
+from tasks.event_bus import task_group
 from tasks.events import TaskEventType
 from tasks.live import fragments
 from tasks.live import protocol as p
@@ -147,18 +149,25 @@ async def test_portal_sockets_get_html_rendered_once_for_all_of_them(monkeypatch
         (TaskEventType.TOOL_CALLED, {"name": "get_order", "call_id": "c9", "arguments": {}}),
         (TaskEventType.TOOL_FAILED, {"name": "get_order", "call_id": "c9", "error": "No order."}),
     )
-    frames = [[await receive(socket), await receive(socket)] for socket in sockets]
+    frames = [await receive(socket) for socket in sockets]
 
     assert renders == [[1, 2]]  # one rendering of the batch, however many watch
-    first, second = frames[0]
+    # ...and one channel-layer delivery: the process's hub fans it out to the three sockets
+    assert len(get_channel_layer().groups[task_group(task.pk)]) == 1
     assert frames[1] == frames[2] == frames[0]
-    assert "data" not in first
+    # Published together, the two events come as one frame covering both
+    [batch] = frames[:1]
+    assert (batch["type"], batch["task_id"], batch["first_seq"], batch["seq"]) == (
+        "batch",
+        task.pk,
+        1,
+        2,
+    )
+    [part] = batch["parts"]
     # The call and its result are one line, pushed with the call, in red
-    assert f'id="tl-{task.pk}-1"' in first["html"]
-    assert "tl-error" in first["html"] and "No order." in first["html"]
-    assert f'data-live-into="task-{task.pk}-timeline"' in first["html"]
-    # ...so the result's own frame only moves the seq on
-    assert (second["seq"], second["html"]) == (2, "")
+    assert f'id="tl-{task.pk}-1"' in part["html"]
+    assert "tl-error" in part["html"] and "No order." in part["html"]
+    assert f'data-live-into="task-{task.pk}-timeline"' in part["html"]
     for socket in sockets:
         await socket.disconnect()
 
@@ -182,3 +191,29 @@ async def test_an_html_catch_up_is_one_frame_of_fragments():
     assert synced["seq"] == 2
     assert await socket.receive_nothing(timeout=TIMEOUT / 30)
     await socket.disconnect()
+
+
+async def test_sockets_reconnecting_together_share_one_catch_up_rendering(monkeypatch):
+    staff = await sync_to_async(make_user)()
+    task = await sync_to_async(make_task)(status="running")
+    await store_and_publish(
+        task.pk, (TaskEventType.REASONING_COMPLETED, {"text": "Looking at the orders."})
+    )
+    renders = []
+    real = fragments.task_fragments
+
+    def counting(task, messages):
+        renders.append([m["seq"] for m in messages])
+        return real(task, messages)
+
+    monkeypatch.setattr("tasks.live.catch_up.task_fragments", counting)
+
+    # After a server restart, every page comes back asking for the same events
+    sockets = [await connect(f"/ws/tasks/{task.pk}/?format=html&after_seq=0", staff) for _ in "abc"]
+    frames = [await receive_until(socket, "synced") for socket in sockets]
+
+    assert renders == [[1]]
+    assert frames[0] == frames[1] == frames[2]
+    assert "Looking at the orders." in frames[0][0]["html"]
+    for socket in sockets:
+        await socket.disconnect()

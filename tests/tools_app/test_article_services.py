@@ -44,6 +44,15 @@ def test_document_write_with_the_same_title_makes_a_new_version():
     assert Article.objects.count() == 1
 
 
+def test_document_write_repeated_with_the_same_body_makes_no_new_version():
+    # a tool call made again after a worker died writes the same document once
+    first = document_write(title="Macros", body="v1", category="tone")
+
+    again = document_write(title="Macros", body="v1")
+
+    assert (again.pk, again.version) == (first.pk, 1)
+
+
 @pytest.mark.parametrize(
     ("title", "body", "message", "field"),
     [

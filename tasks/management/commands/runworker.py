@@ -18,6 +18,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import threading
+from typing import Any
 
 from asgiref.sync import sync_to_async
 from channels.management.commands.runworker import Command as ChannelsRunworker
@@ -48,23 +50,31 @@ class AgentWorker(Worker):
     """Channels' ``Worker`` that sweeps at start, survives layer outages and shuts down
     cleanly."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Set by SIGTERM/SIGINT (or a test): stop listening, hand the running tasks back.
+        self.stopping: asyncio.Event | None = None
+
     async def handle(self) -> None:
         if settings.WORKER_CHANNEL not in self.channels:
             await super().handle()
             return
         worker = get_worker()
         worker.start_sweeper()
-        stop = asyncio.Event()
+        self.stopping = asyncio.Event()
         loop = asyncio.get_running_loop()
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(signum, stop.set)
+        if threading.current_thread() is threading.main_thread():
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                loop.add_signal_handler(signum, self.stopping.set)
         listening = asyncio.ensure_future(super().handle())
-        stopping = asyncio.ensure_future(stop.wait())
+        stopping = asyncio.ensure_future(self.stopping.wait())
         await asyncio.wait({listening, stopping}, return_when=asyncio.FIRST_COMPLETED)
         listening.cancel()
         stopping.cancel()
         released = await release_runs(worker)
         logger.info("Worker %s stopped; re-queued tasks %s", worker.owner, released)
+        if listening.done() and not listening.cancelled() and listening.exception():
+            raise listening.exception()
 
     async def listener(self, channel: str) -> None:
         delay = RETRY_FIRST_SECONDS

@@ -1,0 +1,262 @@
+"""``manage.py bench_scale``: the scaled-out runtime's throughput and crash recovery, measured
+on PostgreSQL and Redis (``make bench-scale`` starts both with ``.ci/services``).
+
+1. Throughput: ``--tasks`` tasks queued at once and woken through Redis, run to completion by
+   1, 2 and 4 ``runworker`` processes whose model is the zero-latency scripted one (``--turns``
+   turns each: a tool call without I/O per turn, then an answer). Tasks per second, and a
+   check that every task was claimed exactly once and has no gap in its events.
+2. Recovery: a long run's worker is killed with SIGKILL; the time until another worker runs
+   the task again (its lease expires, a sweep re-queues it, a worker claims it) is printed with
+   the lease and sweep settings that bound it.
+
+It never touches the configured database's data: it creates ``<name>_bench`` on the same
+server (dropped at the end) and uses Redis database 2."""
+
+from __future__ import annotations
+
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlparse, urlunparse
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import close_old_connections, connections
+
+from tasks.models import Task, TaskEvent
+from tasks.runtime.scale_bench import (
+    SERVE_WORKER,
+    completed_count,
+    outcome,
+    queue_tasks,
+    serve_scripted_worker,
+    status_counts,
+    wake,
+)
+
+NEEDS_SERVICES = (
+    "bench_scale measures the scaled-out layout: set DATABASE_URL (PostgreSQL) and REDIS_URL, "
+    "or run `make bench-scale`, which starts both with .ci/services."
+)
+BENCH_REDIS_DB = 2
+READY_LINE = "Running worker for channels"
+START_TIMEOUT = 60.0
+RUN_TIMEOUT = 60.0
+
+
+class Command(BaseCommand):
+    help = "Tasks per second for 1, 2 and 4 worker processes; recovery time after a kill -9."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--tasks", type=int, default=500, help="Tasks per throughput run.")
+        parser.add_argument("--turns", type=int, default=3, help="Model turns per task.")
+        parser.add_argument(
+            "--workers", default="1,2,4", help="Worker process counts, comma-separated."
+        )
+        parser.add_argument("--recoveries", type=int, default=3, help="Kill -9 measurements.")
+        parser.add_argument(
+            "--lease", type=int, default=None, help="Lease seconds (default: the setting)."
+        )
+        parser.add_argument(
+            "--sweep", type=float, default=None, help="Sweep seconds (default: the setting)."
+        )
+        parser.add_argument(SERVE_WORKER, action="store_true", help="(internal) be a worker.")
+        parser.add_argument("--delay", type=float, default=0.0, help="(internal) model delay.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if options["serve_worker"]:
+            serve_scripted_worker(turns=options["turns"], delay=options["delay"])
+            return
+        if connections["default"].vendor != "postgresql" or not settings.REDIS_URL:
+            raise CommandError(NEEDS_SERVICES)
+        self.lease = options["lease"] or settings.TASK_LEASE_SECONDS
+        self.sweep = options["sweep"] or settings.WORKER_SWEEP_SECONDS
+        counts = [int(n) for n in str(options["workers"]).split(",") if n.strip()]
+        with tempfile.TemporaryDirectory(prefix="agentdesk-bench-scale-") as tmp:
+            self.log_dir = Path(tmp)
+            database = self._create_database()
+            try:
+                self._throughput(counts, tasks=max(1, options["tasks"]), turns=options["turns"])
+                self._recovery(runs=max(0, options["recoveries"]))
+            finally:
+                self._drop_database(database)
+
+    # --- the benchmark database -------------------------------------------------------------
+
+    def _create_database(self) -> str:
+        connection = connections["default"]
+        base = connection.settings_dict["NAME"]
+        name = f"{base}_bench"
+        with connection._nodb_cursor() as cursor:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            cursor.execute(f'CREATE DATABASE "{name}"')
+        connection.close()
+        connection.settings_dict["NAME"] = name
+        call_command("migrate", verbosity=0, interactive=False)
+        db = connection.settings_dict
+        user, password = quote(db["USER"], safe=""), quote(db["PASSWORD"], safe="")
+        self.database_url = (
+            f"postgres://{user}:{password}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{name}"
+        )
+        self.redis_url = urlunparse(
+            urlparse(settings.REDIS_URL)._replace(path=f"/{BENCH_REDIS_DB}")
+        )
+        version = getattr(connection, "pg_version", 0) // 10000
+        self.stdout.write(
+            f"Database: PostgreSQL {version} (a fresh {name}); "
+            f"Redis database {BENCH_REDIS_DB}; {os.cpu_count()} CPU cores"
+        )
+        return name
+
+    def _drop_database(self, name: str) -> None:
+        connection = connections["default"]
+        connection.close()
+        with connection._nodb_cursor() as cursor:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    # --- worker processes -------------------------------------------------------------------
+
+    def _spawn(
+        self, count: int, *, turns: int, delay: float = 0.0
+    ) -> list[subprocess.Popen[bytes]]:
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith("AGENTDESK_FAULT")},
+            "DATABASE_URL": self.database_url,
+            "REDIS_URL": self.redis_url,
+            "AGENTDESK_LEASE_SECONDS": str(self.lease),
+            "AGENTDESK_SWEEP_SECONDS": str(self.sweep),
+            "AGENTDESK_EMBEDDED_WORKER": "false",
+            "LOG_LEVEL": "WARNING",
+            "PYTHONUNBUFFERED": "1",
+        }
+        command = [sys.executable, "manage.py", "bench_scale", SERVE_WORKER, "--turns", str(turns)]
+        processes, logs = [], []
+        for _ in range(count):
+            log = self.log_dir / f"worker-{len(list(self.log_dir.iterdir()))}.log"
+            with log.open("wb") as out:
+                processes.append(
+                    subprocess.Popen(
+                        [*command, "--delay", str(delay)],
+                        cwd=settings.BASE_DIR,
+                        env={**env, "LOG_LEVEL": "INFO"},
+                        stdout=out,
+                        stderr=subprocess.STDOUT,
+                    )
+                )
+            logs.append(log)
+        deadline = time.monotonic() + START_TIMEOUT
+        for process, log in zip(processes, logs, strict=True):
+            while READY_LINE not in log.read_text(errors="replace"):
+                if process.poll() is not None or time.monotonic() > deadline:
+                    self._stop(processes)
+                    raise CommandError(f"a worker did not start:\n{log.read_text()[-3000:]}")
+                time.sleep(0.1)
+        return processes
+
+    def _stop(self, processes: list[subprocess.Popen[bytes]]) -> None:
+        for process in processes:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in processes:
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+    # --- 1. throughput ----------------------------------------------------------------------
+
+    def _throughput(self, counts: list[int], *, tasks: int, turns: int) -> None:
+        out = self.stdout.write
+        out(
+            f"\n1) Throughput: {tasks} tasks queued at once, woken through Redis; zero-latency "
+            f"scripted model, {turns} turns per task ({turns - 1} tool calls, then an answer)"
+        )
+        out(f"   {'workers':>7}  {'wall s':>7}  {'tasks/s':>8}  {'claimed once':>12}  gaps")
+        for count in counts:
+            processes = self._spawn(count, turns=turns)
+            try:
+                ids = queue_tasks(tasks)
+                started = time.perf_counter()
+                wake(ids, redis_url=self.redis_url)
+                self._wait(
+                    lambda ids=ids: completed_count(ids) == len(ids),
+                    RUN_TIMEOUT,
+                    status=lambda ids=ids: status_counts(ids),
+                )
+                wall = time.perf_counter() - started
+            finally:
+                self._stop(processes)
+            result = outcome(ids)
+            once = f"{result.tasks - result.claimed_not_once}/{result.tasks}"
+            out(
+                f"   {count:>7}  {wall:>7.2f}  {tasks / wall:>8.1f}  {once:>12}  "
+                f"{result.seq_gaps}   ({result.workers_used} workers took tasks)"
+            )
+            if result.completed != result.tasks or result.claimed_not_once or result.seq_gaps:
+                raise CommandError(f"throughput run with {count} workers went wrong: {result}")
+
+    def _wait(self, done: Any, timeout: float, status: Any = None) -> None:
+        deadline = time.monotonic() + timeout
+        while not done():
+            if time.monotonic() > deadline:
+                raise CommandError(
+                    f"not done after {timeout:.0f}s" + (f": {status()}" if status else "")
+                )
+            close_old_connections()
+            time.sleep(0.05)
+
+    # --- 2. recovery ------------------------------------------------------------------------
+
+    def _recovery(self, *, runs: int) -> None:
+        if not runs:
+            return
+        out = self.stdout.write
+        out(
+            f"\n2) Recovery: a running task's worker killed with SIGKILL, another worker alive; "
+            f"lease {self.lease} s, sweep every {self.sweep:g} s"
+        )
+        # A long run (many slow turns) so the kill lands mid-run.
+        processes = self._spawn(2, turns=400, delay=0.05)
+        seconds = []
+        try:
+            for _ in range(runs):
+                seconds.append(self._one_recovery(processes))
+                processes = [p for p in processes if p.poll() is None]
+                processes += self._spawn(1, turns=400, delay=0.05)
+        finally:
+            self._stop(processes)
+        out(f"   death -> running again (s): {', '.join(f'{s:.2f}' for s in seconds)}")
+        out(
+            f"   median {statistics.median(seconds):.2f} s, max {max(seconds):.2f} s "
+            f"(bound: lease {self.lease} s + one sweep {self.sweep:g} s + the claim)"
+        )
+
+    def _one_recovery(self, processes: list[subprocess.Popen[bytes]]) -> float:
+        [task_id] = queue_tasks(1, title="Recovery benchmark")
+        wake([task_id], redis_url=self.redis_url)
+        self._wait(lambda: Task.objects.get(pk=task_id).lease_owner, 60)
+        owner = Task.objects.get(pk=task_id).lease_owner
+        victim = next(p for p in processes if f":{p.pid}:" in owner)
+        victim.send_signal(signal.SIGKILL)
+        victim.wait()
+        killed = time.perf_counter()
+
+        def running_again() -> bool:
+            return (
+                TaskEvent.objects.filter(task_id=task_id, type="task.started", seq__gt=1)
+                .exclude(data__worker=owner)
+                .exists()
+            )
+
+        self._wait(running_again, self.lease + self.sweep * 3 + 60)
+        elapsed = time.perf_counter() - killed
+        Task.objects.filter(pk=task_id).update(cancel_requested=True)
+        return elapsed

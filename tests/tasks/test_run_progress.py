@@ -1,0 +1,155 @@
+"""A run's conversation is saved at every turn boundary, so a worker that dies mid-run loses
+only the turn in progress: the next worker resumes from the saved history and does not make
+the saved tool calls again."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from agents.stream_events import RunItemStreamEvent
+from asgiref.sync import sync_to_async
+from django.utils import timezone
+
+from tasks.events import EventWrite
+from tasks.models import Task, Todo
+from tasks.runtime.progress import RunProgress
+from tasks.runtime.worker import TaskWorker
+from tasks.runtime.writer import get_writer
+from tasks.services.task_lifecycle import task_recover_stale
+from tasks.services.task_start import task_start_free_text
+from tests.tasks.task_helpers import ModelStep, ScriptedModel, call, event_types, final, turn
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
+
+PLAN = ["Read the backlog", "Summarise it"]
+
+
+async def new_task() -> Task:
+    return await sync_to_async(task_start_free_text)(text="Summarise the backlog", user=None)
+
+
+def function_calls(items: list[Any]) -> list[str]:
+    return [item["name"] for item in items if item.get("type") == "function_call"]
+
+
+def outputs(items: list[Any]) -> list[str]:
+    return [item["call_id"] for item in items if item.get("type") == "function_call_output"]
+
+
+async def test_the_history_is_saved_after_each_turn_while_the_run_goes_on():
+    # given a run whose second turn never ends
+    task = await new_task()
+    second_turn = asyncio.Event()
+
+    async def hang(_call: Any) -> ModelStep:
+        second_turn.set()
+        await asyncio.Event().wait()
+        raise AssertionError("unreachable")
+
+    model = ScriptedModel(
+        [turn(call("add_todos", {"texts": PLAN}, id="c1")), ModelStep.respond(hang)]
+    )
+    worker = TaskWorker(model_factory=lambda: (model, "scripted"))
+
+    # when the first turn's tool call has returned and the model is asked again
+    worker.wake(task.pk)
+    await second_turn.wait()
+    await asyncio.sleep(0.1)  # the history write is pipelined with the run
+
+    # then the task's history holds the request, the call and its result
+    saved = (await Task.objects.aget(pk=task.pk)).history
+    assert saved[0] == {"role": "user", "content": "Summarise the backlog"}
+    assert (function_calls(saved), outputs(saved)) == (["add_todos"], ["c1"])
+    await worker.stop()
+
+
+async def test_a_worker_dying_mid_run_is_resumed_from_the_saved_history():
+    # given a run killed in its second turn, after its first turn's to-dos were added
+    task = await new_task()
+    second_turn = asyncio.Event()
+
+    async def hang(_call: Any) -> ModelStep:
+        second_turn.set()
+        await asyncio.Event().wait()
+        raise AssertionError("unreachable")
+
+    doomed = TaskWorker(
+        model_factory=lambda: (
+            ScriptedModel(
+                [turn(call("add_todos", {"texts": PLAN}, id="c1")), ModelStep.respond(hang)]
+            ),
+            "scripted",
+        )
+    )
+    doomed.wake(task.pk)
+    await second_turn.wait()
+    await asyncio.sleep(0.1)
+    await doomed.stop()  # like a kill: no end is written, the lease stays
+
+    # when its lease expires and another worker takes the task
+    await Task.objects.filter(pk=task.pk).aupdate(
+        lease_expires_at=timezone.now() - timedelta(seconds=1)
+    )
+    assert await sync_to_async(task_recover_stale)() == [task.pk]
+    model = ScriptedModel([final("Summary written.")])
+    survivor = TaskWorker(model_factory=lambda: (model, "scripted"))
+    survivor.wake(task.pk)
+    await survivor.join()
+
+    # then the new run started from the saved conversation: the model saw the to-dos' result
+    # and was not asked to plan again; the plan was not doubled
+    sent = model.first_call.input
+    assert isinstance(sent, list) and outputs(sent) == ["c1"]
+    task = await Task.objects.aget(pk=task.pk)
+    assert (task.status, task.final_output, task.attempts) == ("completed", "Summary written.", 2)
+    assert await Todo.objects.filter(task=task).acount() == len(PLAN)
+    assert (await event_types(task)).count("todo.added") == len(PLAN)
+    # and the completed run's history continues the saved one
+    assert function_calls(task.history) == ["add_todos"]
+    assert task.history[-1]["role"] == "assistant"
+
+
+def _tool_called(call_id: str) -> RunItemStreamEvent:
+    from agents.items import ToolCallItem
+
+    from tasks.agents.support import support_agent
+
+    raw = call("lookup_customer", {}, id=call_id)
+    return RunItemStreamEvent(
+        name="tool_called", item=ToolCallItem(agent=support_agent, raw_item=raw)
+    )
+
+
+async def test_a_history_with_a_call_awaiting_its_result_is_not_saved():
+    # given a run whose last tool call has no result yet (e.g. paused for approval)
+    task = await new_task()
+    progress = RunProgress(task.pk, owner="w1", prefix=[], input="Summarise the backlog")
+    progress.track(_tool_called("c1"))
+
+    # when the run flushes with that call outstanding
+    progress.save(settled=False)
+
+    # then nothing is written: a resumed model could not continue such a conversation
+    assert progress.saves == 0
+
+
+async def test_a_worker_that_lost_its_lease_does_not_overwrite_the_history():
+    # given a task now running on another worker
+    task = await new_task()
+    await Task.objects.filter(pk=task.pk).aupdate(
+        status=Task.Status.RUNNING,
+        lease_owner="new-owner",
+        history=[{"role": "user", "content": "x"}],
+    )
+    progress = RunProgress(task.pk, owner="old-owner", prefix=[], input="Summarise the backlog")
+    progress.track(_tool_called("c1"))
+
+    # when the old worker saves its history
+    progress.save(settled=True)
+    await get_writer().write(EventWrite(task_id=task.pk))  # applied after the queued save
+
+    # then the task keeps the new owner's history
+    assert (await Task.objects.aget(pk=task.pk)).history == [{"role": "user", "content": "x"}]
