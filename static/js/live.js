@@ -376,9 +376,10 @@
   function showStates() {
     var all = Object.keys(conns).map(function (id) { return conns[id]; });
     var refused = all.some(function (conn) { return conn.stopped; });
-    var down = all.some(function (conn) { return !conn.live && !conn.stopped; });
+    var down = all.filter(function (conn) { return !conn.live && !conn.stopped; });
+    var first = down.every(function (conn) { return !conn.everOpened; });
     var text = all.length === 0 ? "" : refused ? "not live: reload the page" :
-      down ? "reconnecting…" : "live";
+      down.length ? (first ? "connecting…" : "reconnecting…") : "live";
     document.querySelectorAll("[data-live-state]").forEach(function (el) {
       el.textContent = text;
       el.classList.toggle("is-live", text === "live");
