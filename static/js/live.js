@@ -261,6 +261,7 @@
       else this.connected();
     } else if (frame.type === "resync") {
       if (this.kind === "dashboard" && !this.buffer) { this.buffer = []; this.refetchBoard(); }
+      else if (this.kind === "ticket") { this.everOpened = true; this.subscribe(); }
     } else if (frame.type === "error") {
       if (window.console) console.warn("AgentDesk live:", frame.code, frame.message);
     }

@@ -198,6 +198,11 @@ class LiveConsumer(AsyncWebsocketConsumer):
             frame = message.get(p.FRAME_JSON) or p.json_frame(message)
         await self.send(text_data=frame)
 
+    async def live_resync(self, message: dict[str, Any]) -> None:
+        """The hub lost the channel layer for a while (e.g. Redis restarted): events may have
+        been missed. By default the client is told to re-read its state."""
+        await self.send(text_data=p.dumps({"type": "resync"}))
+
     async def task_event(self, message: dict[str, Any]) -> None:
         """A group message of one event (``type: task.event``)."""
         await self.forward(message)

@@ -148,6 +148,12 @@ class TaskEventsConsumer(LiveConsumer):
 
     # --- live events --------------------------------------------------------------------------
 
+    async def live_resync(self, message: dict[str, Any]) -> None:
+        """Live events may have been lost while the layer was away: read the database from
+        the last seq sent (everything published was stored first)."""
+        if self.last_seq is not None:
+            self.start_catch_up(self.last_seq)
+
     async def task_event(self, message: dict[str, Any]) -> None:
         """A group message of one event (``type: task.event``)."""
         if self.last_seq is None:

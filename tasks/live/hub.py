@@ -7,8 +7,11 @@ each group once, and a reader hands each message to the inboxes of the local soc
 (in order, shared, never mutated): a message costs one layer delivery per process, then a
 queue put per socket.
 
-Group memberships in a channel layer expire (``group_expiry``, a day by default): the hub
-renews them while it holds them."""
+Group memberships in a channel layer expire (``group_expiry``, a day by default), and a Redis
+restart forgets them: the hub renews them while it holds them, and after a failed receive it
+joins again and tells every local socket to resync (``live.resync``): task sockets catch up
+from the database by seq, dashboards and ticket pages re-read their state. Whatever was
+published while the layer was away is in the database."""
 
 from __future__ import annotations
 
@@ -26,10 +29,13 @@ logger = logging.getLogger(__name__)
 # Messages a socket may have waiting; past this it misses them and repairs the gap itself
 # (a task socket from the database, the dashboard by re-reading the board).
 INBOX_SIZE = 1000
-RENEW_SECONDS = 600.0
+RENEW_SECONDS = 30.0
 RETRY_SECONDS = 1.0
 
 Inbox = asyncio.Queue[dict[str, Any]]
+
+# Put in every local inbox of a group after the hub lost the layer and joined again.
+RESYNC_MESSAGE: dict[str, Any] = {"type": "live.resync"}
 
 
 @dataclass(eq=False)
@@ -91,20 +97,31 @@ class LocalHub:
                 logger.warning("Could not leave group %s", group, exc_info=True)
 
     async def _read(self, group: str, entry: _Group) -> None:
+        broken = False
         while True:
             try:
+                if broken:
+                    # The layer may have lost the membership (a restarted Redis keeps none).
+                    await self.layer.group_add(group, entry.channel)
+                    broken = False
+                    logger.info("Joined group %s again; local sockets resync", group)
+                    self._fan_out(entry, RESYNC_MESSAGE)
                 message = await self.layer.receive(entry.channel)
             except asyncio.CancelledError:
                 raise
-            except Exception:  # e.g. Redis restarting: the sockets repair gaps themselves
+            except Exception:  # e.g. Redis restarting
                 logger.warning("Receiving for group %s failed", group, exc_info=True)
+                broken = True
                 await asyncio.sleep(RETRY_SECONDS)
                 continue
-            for inbox in list(entry.members):
-                try:
-                    inbox.put_nowait(message)
-                except asyncio.QueueFull:
-                    self.dropped += 1
+            self._fan_out(entry, message)
+
+    def _fan_out(self, entry: _Group, message: dict[str, Any]) -> None:
+        for inbox in list(entry.members):
+            try:
+                inbox.put_nowait(message)
+            except asyncio.QueueFull:
+                self.dropped += 1
 
     async def _renew(self) -> None:
         while self.groups:

@@ -65,6 +65,7 @@ def assert_refunds_once() -> None:
     keys = Refund.objects.values("idempotency_key").annotate(n=Count("id")).filter(n__gt=1)
     assert not keys.exists()
     for refund in Refund.objects.filter(task__isnull=False):
+        assert refund.task_id is not None
         call_id = refund.idempotency_key.rsplit("-call-", 1)[-1]
         assert ApprovalRequest.objects.filter(
             task_id=refund.task_id, call_id=call_id, status=ApprovalRequest.Status.APPROVED

@@ -20,6 +20,7 @@ from django.contrib.auth.models import User
 from django.contrib.sessions.backends.db import SessionStore
 from websockets.asyncio.client import connect
 from websockets.exceptions import WebSocketException
+from websockets.typing import Origin
 
 from tasks.services.api_tokens import api_token_create
 
@@ -139,7 +140,7 @@ class TaskStream:
             try:
                 async with connect(
                     f"{ws_url}/ws/tasks/{self.task_id}/",
-                    origin=self.base_url,  # type: ignore[arg-type]
+                    origin=Origin(self.base_url),
                     additional_headers={"Authorization": f"Bearer {self.token}"},
                     open_timeout=5,
                 ) as socket:
@@ -202,7 +203,7 @@ class DashboardStream:
             try:
                 async with connect(
                     f"{ws_url}/ws/dashboard/",
-                    origin=self.base_url,  # type: ignore[arg-type]
+                    origin=Origin(self.base_url),
                     additional_headers={"Authorization": f"Bearer {self.token}"},
                     open_timeout=5,
                 ) as socket:
@@ -243,7 +244,7 @@ class DashboardStream:
         after = self.last.get(task_id, (0, ""))[0]
         async with connect(
             f"{ws_url}/ws/tasks/{task_id}/",
-            origin=self.base_url,  # type: ignore[arg-type]
+            origin=Origin(self.base_url),
             additional_headers={"Authorization": f"Bearer {self.token}"},
             open_timeout=5,
         ) as socket:

@@ -7,6 +7,7 @@ by their own pid."""
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import signal
@@ -124,7 +125,7 @@ class Stack:
             self.processes.append(web)
             started.append(web)
         for web in started:
-            wait_for(lambda w=web: w.answers() or _exited(w), timeout=START_TIMEOUT, what=web.name)
+            wait_for(functools.partial(_up, web), timeout=START_TIMEOUT, what=web.name)
             assert web.alive(), f"{web.name} exited:\n{web.log()}"
         return started
 
@@ -146,7 +147,7 @@ class Stack:
             started.append(process)
         for process in started if ready else []:
             wait_for(
-                lambda p=process: WORKER_READY_LINE in p.log() or _exited(p),
+                functools.partial(_listening, process),
                 timeout=START_TIMEOUT,
                 what=f"{process.name} to listen",
             )
@@ -171,6 +172,14 @@ class Stack:
 
 def _exited(process: Process) -> bool:
     return not process.alive()
+
+
+def _up(web: WebProcess) -> bool:
+    return web.answers() or _exited(web)
+
+
+def _listening(process: Process) -> bool:
+    return WORKER_READY_LINE in process.log() or _exited(process)
 
 
 @dataclass

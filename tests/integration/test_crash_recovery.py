@@ -158,6 +158,7 @@ def test_a_worker_killed_right_after_a_refund_executes_does_not_refund_twice(sta
     assert_record_intact(task_id)
 
 
+KILLS = 6
 RANDOM_TICKETS = [
     "duplicate_charge",
     "refund_in_window",
@@ -174,7 +175,7 @@ def test_workers_killed_at_random_moments_lose_nothing(stack, demo):
     seed = int(time.time())
     rng = random.Random(seed)
     # given three workers on runs slowed down enough to be killed mid-way, and many attempts
-    slow = {"AGENTDESK_OFFLINE_DELAY": "0.15", "AGENTDESK_MAX_ATTEMPTS": "50"}
+    slow = {"AGENTDESK_OFFLINE_DELAY": "0.3", "AGENTDESK_MAX_ATTEMPTS": "50"}
     stack.env.update(slow)
     web = stack.web()
     workers = stack.workers(3)
@@ -193,7 +194,8 @@ def test_workers_killed_at_random_moments_lose_nothing(stack, demo):
             task_id__in=task_ids, status=ApprovalRequest.Status.PENDING
         ):
             admin.decide(approval.pk, approve=True)
-        if kills < 6 and rng.random() < 0.5:
+        running = tasks.filter(status=Task.Status.RUNNING).exists()
+        if kills < KILLS and running:
             alive = [worker for worker in workers if worker.alive()]
             # mostly a worker in the middle of a run; now and then any of them
             busy = [w for w in alive if any(claimed_by(t, w) for t in task_ids)]
@@ -202,12 +204,12 @@ def test_workers_killed_at_random_moments_lose_nothing(stack, demo):
             kills += 1
             workers = [*alive, stack.worker(ready=False)]
             workers.remove(victim)
-        time.sleep(rng.uniform(0.3, 1.2))
+        time.sleep(rng.uniform(0.3, 1.0))
 
     # then every task completed, no refund twice, none lost, no gap in any event sequence
     statuses = {task.pk: (task.status, task.error) for task in Task.objects.filter(pk__in=task_ids)}
     assert all(status == Task.Status.COMPLETED for status, _ in statuses.values()), (seed, statuses)
-    assert kills >= 3, seed
+    assert kills >= KILLS // 2, seed
     recovered = TaskEvent.objects.filter(
         task_id__in=task_ids, type="task.status_changed", data__reason=WORKER_STOPPED
     )

@@ -101,6 +101,7 @@ async def test_a_worker_dying_mid_run_is_resumed_from_the_saved_history():
 
     # then the new run started from the saved conversation: the model saw the to-dos' result
     # and was not asked to plan again; the plan was not doubled
+    assert model.first_call is not None
     sent = model.first_call.input
     assert isinstance(sent, list) and outputs(sent) == ["c1"]
     task = await Task.objects.aget(pk=task.pk)
