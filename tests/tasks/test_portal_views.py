@@ -132,7 +132,7 @@ def test_the_page_chrome_has_navigation_model_badge_and_logout_form(staff_client
     assert re.search(r'<form method="post" action="/logout/">', html)
     assert "X-CSRFToken" in html  # hx-headers on <body>
     assert "django_htmx/htmx-2.min.js" in html
-    assert "django_htmx/ext/hx-ws-2.min.js" in html
+    assert "js/live.js" in html  # the live client, served locally
     assert "https://" not in html.split("<body")[0]  # no CDN in <head>
 
 
