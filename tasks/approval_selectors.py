@@ -44,10 +44,6 @@ def task_approvals(*, task_id: int) -> list[ApprovalRequest]:
     return list(qs)
 
 
-def approval_pending_count() -> int:
-    return ApprovalRequest.objects.filter(status=ApprovalRequest.Status.PENDING).count()
-
-
 def task_approvals_context(*, task: Task, user: Any = None) -> dict[str, Any]:
     """The context of ``tasks/partials/task_approvals.html``. A page passes its ``user``:
     approvers get a "Decide in admin" link, others none. A websocket push renders once for

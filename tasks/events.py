@@ -19,7 +19,6 @@ from django.utils import timezone
 
 from tasks.event_bus import (
     DASHBOARD_GROUP,
-    LIVE_EVENT_TYPES,
     MESSAGE_TYPE,
     event_message,
     events_publish,
@@ -55,8 +54,6 @@ class TaskEventType:
     # Live only: published as they stream, never stored one row each.
     MESSAGE_DELTA = "message.delta"
     REASONING_DELTA = "reasoning.delta"
-
-    LIVE_ONLY = LIVE_EVENT_TYPES
     STORED = frozenset(
         {
             TASK_CREATED,

@@ -95,6 +95,14 @@ def ticket_get(*, number: int) -> Ticket:
     return ticket
 
 
+def ticket_get_by_id(*, ticket_id: int) -> Ticket:
+    """One ticket by primary key (agent tools know ids from the run context, not numbers)."""
+    ticket = Ticket.objects.select_related("customer").filter(pk=ticket_id).first()
+    if ticket is None:
+        raise ApplicationError(TICKET_NOT_FOUND, {"field": "ticket"})
+    return ticket
+
+
 def ticket_search(*, query: str, customer_id: int | None = None, limit: int = 10) -> list[Ticket]:
     qs = Ticket.objects.select_related("customer")
     if customer_id is not None:

@@ -4,6 +4,7 @@ hold."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -37,7 +38,7 @@ from tests.factories import (
     make_todo,
     make_user,
 )
-from tools_app.admin import RULES_NOT_AN_OBJECT
+from tools_app.admin import REFUND_RULE_TYPES, RULE_INVALID, RULES_NOT_AN_OBJECT
 from tools_app.models import Article, Customer, Order, Refund
 
 pytestmark = pytest.mark.django_db
@@ -262,6 +263,34 @@ def test_article_rules_must_be_a_json_object(superuser_client, data):
     data.article.refresh_from_db()
     assert data.article.rules == {"refund_window_days": 14}
     assert data.article.version == 2
+
+
+@pytest.mark.parametrize(
+    ("rules", "key"),
+    [
+        ('{"refund_window_days": "two weeks"}', "refund_window_days"),
+        ('{"refund_window_days": -1}', "refund_window_days"),
+        ('{"max_refund_amount": "lots"}', "max_refund_amount"),
+        ('{"refundable_statuses": "paid"}', "refundable_statuses"),
+    ],
+)
+def test_refund_rules_of_the_wrong_type_are_refused(superuser_client, data, rules, key):
+    form = {
+        "kind": "policy",
+        "title": "Refund policy",
+        "slug": "refund-policy",
+        "category": "",
+        "version": "2",
+        "body": "Refunds within 14 days.",
+        "rules": rules,
+    }
+
+    rejected = superuser_client.post(admin_url(Article, "change", data.article.pk), form)
+
+    errors = rejected.context["adminform"].form.errors["rules"]
+    assert errors == [RULE_INVALID.format(key=key, expected=REFUND_RULE_TYPES[key])]
+    data.article.refresh_from_db()
+    assert data.article.rules != json.loads(rules)
 
 
 def test_task_page_shows_its_todos_events_and_links(superuser_client, data):

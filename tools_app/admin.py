@@ -4,6 +4,7 @@ base, where staff edit runbooks and policies (with their machine-readable ``rule
 from __future__ import annotations
 
 import json
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django import forms
@@ -15,6 +16,26 @@ from tasks.admin.common import ReadOnlyAdminMixin, ReadOnlyTabularInline, admin_
 from tools_app.models import Article, Customer, Order, Refund
 
 RULES_NOT_AN_OBJECT = 'Rules must be a JSON object, e.g. {"refund_window_days": 30}.'
+RULE_INVALID = "{key} must be {expected}."
+# What the refund checks read (``refund_check``): a wrong type would make every later refund
+# call fail unexpectedly instead of being refused here.
+REFUND_RULE_TYPES = {
+    "refund_window_days": "a whole number of days, 0 or more",
+    "max_refund_amount": 'a non-negative amount, e.g. "200.00"',
+    "refundable_statuses": 'a list of order statuses, e.g. ["paid", "delivered"]',
+}
+
+
+def _rule_ok(key: str, value: Any) -> bool:
+    if key == "refund_window_days":
+        return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+    if key == "max_refund_amount":
+        try:
+            amount = Decimal(str(value))
+        except InvalidOperation:
+            return False
+        return not isinstance(value, bool) and amount.is_finite() and amount >= 0
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
 
 
 class OrderInline(ReadOnlyTabularInline):
@@ -130,6 +151,13 @@ class ArticleForm(forms.ModelForm):
             return {}
         if not isinstance(rules, dict):
             raise forms.ValidationError(RULES_NOT_AN_OBJECT)
+        errors = [
+            RULE_INVALID.format(key=key, expected=expected)
+            for key, expected in REFUND_RULE_TYPES.items()
+            if key in rules and not _rule_ok(key, rules[key])
+        ]
+        if errors:
+            raise forms.ValidationError(errors)
         return rules
 
 

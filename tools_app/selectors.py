@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from decimal import Decimal
 from typing import Any
 
 from django.db.models import Q, QuerySet
@@ -89,10 +88,6 @@ def order_get(*, number: str, customer_id: int | None = None) -> Order:
     if order is None:
         raise ApplicationError(ORDER_NOT_FOUND, {"field": "order_number", "value": number})
     return order
-
-
-def order_refunded_total(*, order: Order) -> Decimal:
-    return order.refunded_amount
 
 
 def article_get(*, slug: str) -> Article:

@@ -9,6 +9,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import P, PathEx, Query, Router, Status
 
+from tasks.api.auth import api_user
 from tasks.api.common import ERROR_SHAPES, MAX_ID, error_responses, not_found
 from tasks.api.task_schemas import (
     EventPage,
@@ -17,9 +18,9 @@ from tasks.api.task_schemas import (
     TaskDetailOut,
     TaskIn,
 )
+from tasks.api.tickets import ticket_or_404
 from tasks.events import event_list
 from tasks.models import Task
-from tasks.selectors import ticket_get
 from tasks.services.task_lifecycle import task_cancel, task_follow_up, task_retry
 from tasks.services.task_start import task_start_for_ticket, task_start_free_text
 from tasks.task_selectors import task_get
@@ -55,14 +56,11 @@ def _detail(task: Task) -> Task:
     "With `input` (and no ticket) the text is the agent's request.\n" + ERROR_SHAPES,
 )
 def task_create(request: HttpRequest, payload: TaskIn) -> Status[Task]:
-    user = request.auth  # type: ignore[attr-defined]
+    user = api_user(request)
     if (payload.ticket_number is None) == (payload.input is None):
         raise ApplicationError(TASK_INPUT_CHOICE, {"field": None})
     if payload.ticket_number is not None:
-        try:
-            ticket = ticket_get(number=payload.ticket_number)
-        except ApplicationError as exc:
-            raise not_found("ticket", payload.ticket_number) from exc
+        ticket = ticket_or_404(payload.ticket_number)
         task, created = task_start_for_ticket(ticket=ticket, user=user)
         return Status(201 if created else 200, _detail(task))
     task = task_start_free_text(text=payload.input or "", user=user)
@@ -78,7 +76,7 @@ def task_create(request: HttpRequest, payload: TaskIn) -> Status[Task]:
     "approvals of one task.\n" + ERROR_SHAPES,
 )
 def task_detail(request: HttpRequest, task_id: TaskId) -> Task:
-    return _detail(_task(task_id))
+    return _task(task_id)
 
 
 @router.get(
@@ -107,8 +105,7 @@ def task_events(
     "its current turn (`cancel_requested`). A finished task is refused (400).\n" + ERROR_SHAPES,
 )
 def task_cancel_endpoint(request: HttpRequest, task_id: TaskId) -> Task:
-    task = task_cancel(task=_task(task_id), user=request.auth)  # type: ignore[attr-defined]
-    return _detail(task)
+    return _detail(task_cancel(task=_task(task_id), user=api_user(request)))
 
 
 @router.post(
@@ -120,8 +117,7 @@ def task_cancel_endpoint(request: HttpRequest, task_id: TaskId) -> Task:
     "status is refused (400).\n" + ERROR_SHAPES,
 )
 def task_retry_endpoint(request: HttpRequest, task_id: TaskId) -> Task:
-    task = task_retry(task=_task(task_id), user=request.auth)  # type: ignore[attr-defined]
-    return _detail(task)
+    return _detail(task_retry(task=_task(task_id), user=api_user(request)))
 
 
 @router.post(
@@ -134,9 +130,5 @@ def task_retry_endpoint(request: HttpRequest, task_id: TaskId) -> Task:
     + ERROR_SHAPES,
 )
 def task_follow_up_endpoint(request: HttpRequest, task_id: TaskId, payload: FollowUpIn) -> Task:
-    task = task_follow_up(
-        task=_task(task_id),
-        text=payload.text,
-        user=request.auth,  # type: ignore[attr-defined]
-    )
+    task = task_follow_up(task=_task(task_id), text=payload.text, user=api_user(request))
     return _detail(task)

@@ -8,6 +8,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import P, PathEx, Query, Router, Status
 
+from tasks.api.auth import api_user
 from tasks.api.common import ERROR_SHAPES, MAX_INT32, error_responses, not_found, paginate
 from tasks.api.schemas import (
     ThreadParams,
@@ -28,7 +29,7 @@ router = Router(tags=["tickets"])
 TicketNumber = PathEx[int, P(ge=1, le=MAX_INT32, description="The ticket number, e.g. 1007.")]
 
 
-def _get_ticket(number: int) -> Ticket:
+def ticket_or_404(number: int) -> Ticket:
     try:
         return ticket_get(number=number)
     except ApplicationError as exc:
@@ -48,7 +49,7 @@ def _get_ticket(number: int) -> Ticket:
 def ticket_list_endpoint(request: HttpRequest, params: Query[TicketListParams]) -> dict[str, Any]:
     assignee = params.assignee or ""
     if assignee == "me":
-        assignee = str(request.auth.pk)  # type: ignore[attr-defined]
+        assignee = str(api_user(request).pk)
     filters = TicketFilters(
         status=params.status or "",
         category=params.category or "",
@@ -70,7 +71,7 @@ def ticket_list_endpoint(request: HttpRequest, params: Query[TicketListParams]) 
     + ERROR_SHAPES,
 )
 def ticket_detail(request: HttpRequest, number: TicketNumber) -> Ticket:
-    return _get_ticket(number)
+    return ticket_or_404(number)
 
 
 @router.get(
@@ -84,7 +85,7 @@ def ticket_detail(request: HttpRequest, number: TicketNumber) -> Ticket:
 def ticket_messages(
     request: HttpRequest, number: TicketNumber, params: Query[ThreadParams]
 ) -> dict[str, Any]:
-    ticket = _get_ticket(number)
+    ticket = ticket_or_404(number)
     messages = list(ticket_thread(ticket_id=ticket.pk, include_internal=params.include_internal))
     return {"ticket_number": ticket.number, "count": len(messages), "results": messages}
 

@@ -26,7 +26,7 @@ from tasks.dashboard_selectors import (
 )
 from tasks.events import TaskEventType
 from tasks.models import Task, TaskEvent, Ticket
-from tasks.selectors import ticket_change_list, ticket_recent_tasks, ticket_thread
+from tasks.selectors import ticket_change_list, ticket_thread
 from tasks.task_selectors import TaskPanel, task_todos, timeline_entries
 
 logger = logging.getLogger(__name__)
@@ -36,7 +36,6 @@ AGENT_PANEL = "tasks/partials/agent_panel.html"
 APPROVALS = "tasks/partials/task_approvals.html"
 DASHBOARD = "tasks/dashboard.html"
 TICKET = "tasks/ticket_detail.html"
-RECENT_TASKS = 5
 
 Message = dict[str, Any]
 
@@ -200,12 +199,11 @@ def dashboard_fragments(batches: dict[int, list[Message]]) -> dict[int, str]:
 
 def agent_panel_fragment(ticket: Ticket) -> str:
     """The ticket page's agent panel, for a task started anywhere (a bulk start, the API)."""
-    tasks = ticket_recent_tasks(ticket_id=ticket.pk, limit=RECENT_TASKS)
+    from tasks.views.ticket_page import agent_panel_context
+
     context = {
         **model_context(None),  # type: ignore[arg-type]
-        "ticket": ticket,
-        "tasks": tasks,
-        "latest_task": tasks[0] if tasks else None,
+        **agent_panel_context(ticket),
         "oob": True,
     }
     return render_to_string(AGENT_PANEL, context)

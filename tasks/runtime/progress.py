@@ -25,8 +25,8 @@ from agents.items import TResponseInputItem
 from agents.stream_events import RunItemStreamEvent, StreamEvent
 
 from tasks.events import EventWrite
-from tasks.models import Task
 from tasks.runtime.writer import get_writer
+from tasks.services.task_finish import run_guard
 
 logger = logging.getLogger(__name__)
 
@@ -78,7 +78,7 @@ class RunProgress:
             # A resumed run replays this history in full: a Responses API id from before it
             # would make the server hold a different conversation.
             updates={"history": _plain(self.items), "previous_response_id": ""},
-            guard={"status": Task.Status.RUNNING, "lease_owner": self.owner},
+            guard=run_guard(self.owner),
         )
         get_writer().submit(write).add_done_callback(self._done)
         self.saves += 1

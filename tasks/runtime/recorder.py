@@ -4,7 +4,11 @@ The run loop adds events as the model streams and flushes at every turn and tool
 the batch goes to the process's group writer and the run continues at once, so the model's
 next turn overlaps the write. At most one batch per task is in flight: the next flush first
 settles the previous one, and a batch whose write failed is sent again ahead of newer events,
-so nothing is lost or reordered. ``settle`` waits for everything (before the final write)."""
+so nothing is lost or reordered. ``settle`` waits for everything (before the final write).
+
+Each batch is guarded like the run's end (``guard``: running, this worker's lease): a worker
+that lost its task (lease expired, another worker took it) adds nothing to its timeline and
+is told to stop through ``on_cancel``."""
 
 from __future__ import annotations
 
@@ -22,17 +26,20 @@ Batch = tuple[list[EventSpec], dict[str, Any]]
 
 
 class EventRecorder:
-    def __init__(self, task_id: int, *, on_cancel: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self,
+        task_id: int,
+        *,
+        guard: dict[str, Any] | None = None,
+        on_cancel: Callable[[], None] | None = None,
+    ) -> None:
         self.task_id = task_id
+        self.guard = dict(guard or {})
         self.on_cancel = on_cancel
         self._events: list[EventSpec] = []
         self._updates: dict[str, Any] = {}
         self._inflight: tuple[asyncio.Future[WriteResult], Batch] | None = None
         self.stored = 0
-
-    @property
-    def pending(self) -> int:
-        return len(self._events)
 
     def add(self, event_type: str, data: dict[str, Any]) -> None:
         self._events.append((event_type, data))
@@ -51,12 +58,13 @@ class EventRecorder:
         """Sends what is pending to the writer without waiting for the commit."""
         await self.settle()
         events, updates = self.take()
-        write = EventWrite(task_id=self.task_id, events=events, updates=updates)
+        write = EventWrite(task_id=self.task_id, events=events, updates=updates, guard=self.guard)
         self._inflight = (get_writer().submit(write), (events, updates))
 
     async def settle(self) -> None:
         """Waits for the batch in flight. A failed batch goes back in front of the pending
-        events (sent again with the next write); staff's cancel request is passed on."""
+        events (sent again with the next write); staff's cancel request, or the loss of the
+        task to another worker, is passed on."""
         if self._inflight is None:
             return
         future, (events, updates) = self._inflight
@@ -69,7 +77,8 @@ class EventRecorder:
             self._updates = {**updates, **self._updates}
             return
         self.stored += len(result.events)
-        if result.cancel_requested and self.on_cancel is not None:
+        lost = not result.applied
+        if (result.cancel_requested or lost) and self.on_cancel is not None:
             self.on_cancel()
 
     def live(self, event_type: str, data: dict[str, Any]) -> None:

@@ -31,6 +31,7 @@ from tasks.services.task_finish import (
     cancelled_write,
     completed_write,
     failed_write,
+    run_guard,
     task_finish_awaiting_approval,
 )
 from tools_app.agent_tools import APPROVAL_DESCRIBERS, TODO_TOOL_NAMES, tool_error_formatter
@@ -91,7 +92,11 @@ class TaskRun:
         history = list(task.history or [])
         self.history_prefix = history[:-1] if previous_response_id and history else []
         self.model_settings = model_settings
-        self.recorder = EventRecorder(task.pk, on_cancel=self._cancel_requested)
+        self.recorder = EventRecorder(
+            task.pk,
+            guard=run_guard(owner),
+            on_cancel=self._cancel_requested,
+        )
         self.mapper = StreamMapper(self.recorder, hidden_tools=TODO_TOOL_NAMES)
         self.max_turns = settings.AGENT_MAX_TURNS
         self.cancelled = False
@@ -214,15 +219,20 @@ class TaskRun:
     async def _finish(self, result: RunResultStreaming) -> str:
         if result.interruptions:
             await self._flush(result)
+            # The settled write tells whether staff cancelled meanwhile: then nobody is asked
+            # to approve a call of a cancelled task (it ends cancelled below).
             await self.recorder.settle()
-            approvals = [await self._approval_spec(item) for item in result.interruptions]
-            await sync_to_async(task_finish_awaiting_approval)(
-                task_id=self.task.pk,
-                owner=self.owner,
-                run_state=result.to_state().to_json(context_serializer=SupportContext.serialize),
-                approvals=approvals,
-            )
-            return Task.Status.AWAITING_APPROVAL
+            if not self.cancelled:
+                approvals = [await self._approval_spec(item) for item in result.interruptions]
+                await sync_to_async(task_finish_awaiting_approval)(
+                    task_id=self.task.pk,
+                    owner=self.owner,
+                    run_state=result.to_state().to_json(
+                        context_serializer=SupportContext.serialize
+                    ),
+                    approvals=approvals,
+                )
+                return Task.Status.AWAITING_APPROVAL
         output = result.final_output
         if output is None and self.cancelled:
             return await self._end(result, cancelled_write, Task.Status.CANCELLED)

@@ -60,7 +60,6 @@ class StreamMapper:
         self.recorder = recorder
         self.hidden_tools = frozenset(hidden_tools)
         self._outstanding: dict[str, str] = {}
-        self.turns = 0
 
     def expect(self, call_id: str, name: str) -> None:
         """A call made before this run (paused for approval) whose result this run brings."""
@@ -85,7 +84,6 @@ class StreamMapper:
         elif kind == "response.reasoning_summary_text.delta":
             self.recorder.live(TaskEventType.REASONING_DELTA, {"delta": data.delta})
         elif kind == "response.completed":
-            self.turns += 1
             output = getattr(data.response, "output", None) or []
             # A turn without tool calls ends here; one with calls ends at its last result.
             return not any(getattr(item, "type", "") == "function_call" for item in output)

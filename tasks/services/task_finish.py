@@ -2,7 +2,8 @@
 
 Each end is a write guarded by ``status=running`` and the worker's lease: a worker that lost its
 task (lease expired, another worker took it) records nothing. The ``*_write`` builders give the
-write itself, for the worker's group writer; the ``task_finish_*`` services apply one now."""
+write itself, for the worker's group writer; ``task_finish_awaiting_approval`` and
+``task_release`` apply theirs now."""
 
 from __future__ import annotations
 
@@ -41,7 +42,8 @@ class ApprovalSpec:
     reason: str
 
 
-def _guard(owner: str) -> dict[str, Any]:
+def run_guard(owner: str) -> dict[str, Any]:
+    """The condition of every write of a run: the task still runs under ``owner``'s lease."""
     return {"status": Task.Status.RUNNING, "lease_owner": owner}
 
 
@@ -80,7 +82,7 @@ def completed_write(
             "run_state": "",
             "cancel_requested": False,
         },
-        guard=_guard(owner),
+        guard=run_guard(owner),
     )
 
 
@@ -95,7 +97,7 @@ def failed_write(
             (TaskEventType.TASK_FAILED, {"status": "failed", "error": reason}),
         ],
         updates={**_ended(Task.Status.FAILED), "error": reason},
-        guard=_guard(owner),
+        guard=run_guard(owner),
     )
 
 
@@ -107,7 +109,7 @@ def cancelled_write(
         task_id=task_id,
         events=[*(events or []), (TaskEventType.TASK_CANCELLED, {"status": "cancelled"})],
         updates=_ended(Task.Status.CANCELLED),
-        guard=_guard(owner),
+        guard=run_guard(owner),
     )
 
 
@@ -117,35 +119,13 @@ def _apply(write: EventWrite) -> bool:
     return result.applied
 
 
-def task_finish_completed(
-    *, task_id: int, owner: str, final_output: str, history: list[Any], previous_response_id: str
-) -> bool:
-    return _apply(
-        completed_write(
-            task_id=task_id,
-            owner=owner,
-            final_output=final_output,
-            history=history,
-            previous_response_id=previous_response_id,
-        )
-    )
-
-
-def task_finish_failed(*, task_id: int, owner: str, reason: str) -> bool:
-    return _apply(failed_write(task_id=task_id, owner=owner, reason=reason))
-
-
-def task_finish_cancelled(*, task_id: int, owner: str) -> bool:
-    return _apply(cancelled_write(task_id=task_id, owner=owner))
-
-
 @transaction.atomic
 def task_finish_awaiting_approval(
     *, task_id: int, owner: str, run_state: dict[str, Any], approvals: list[ApprovalSpec]
 ) -> list[ApprovalRequest]:
     """Pauses the task: one ``ApprovalRequest`` per pending tool call, the SDK run state saved
     for the resume, status ``awaiting_approval``. Returns the requests ([] if not owned)."""
-    if not Task.objects.select_for_update().filter(pk=task_id, **_guard(owner)).exists():
+    if not Task.objects.select_for_update().filter(pk=task_id, **run_guard(owner)).exists():
         return []
     now = timezone.now()
     expires = now + timedelta(hours=settings.APPROVAL_EXPIRY_HOURS)
@@ -206,6 +186,6 @@ def task_release(*, task_id: int, owner: str) -> bool:
             task_id=task_id,
             events=[(TaskEventType.TASK_STATUS_CHANGED, {"status": "queued", "reason": RELEASED})],
             updates={"status": Task.Status.QUEUED, "lease_owner": "", "lease_expires_at": None},
-            guard=_guard(owner),
+            guard=run_guard(owner),
         )
     )

@@ -280,12 +280,3 @@ def task_follow_up(
     task_wake_on_commit(locked.pk)
     task.refresh_from_db()
     return task
-
-
-def task_pending_follow_up(task: Task) -> str | None:
-    """The follow-up message the next run answers, if the task's history ends with one."""
-    history = task.history or []
-    if history and isinstance(history[-1], dict) and history[-1].get("role") == "user":
-        content = history[-1].get("content")
-        return content if isinstance(content, str) else None
-    return None

@@ -18,6 +18,7 @@ from tools_app.services.refunds import (
 )
 
 REFUND_NOT_APPROVED = "This refund was not approved by a person, so it was not issued."
+REFUND_NO_CUSTOMER = "This task has no customer to refund."
 CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£"}
 
 
@@ -27,7 +28,7 @@ def task_refund_validate(
     """Raises ``ApplicationError`` unless the refund may be asked for: the order belongs to
     the ticket's customer, the amount is valid and the refund policy allows it."""
     if customer_id is None:
-        raise ApplicationError("This task has no customer to refund.", {"field": "order_number"})
+        raise ApplicationError(REFUND_NO_CUSTOMER, {"field": "order_number"})
     order = order_get(number=str(order_number), customer_id=customer_id)
     parsed = refund_parse_amount(amount)
     if not str(reason or "").strip():

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET
 
 from tasks.dashboard_selectors import dashboard_board
 from tasks.views.access import staff_required
+from tasks.views.common import wants_partial
 
 TEMPLATE = "tasks/dashboard.html"
 
@@ -17,9 +18,7 @@ TEMPLATE = "tasks/dashboard.html"
 @require_GET
 @staff_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    htmx = getattr(request, "htmx", None)
-    partial = bool(htmx) and not htmx.history_restore_request  # type: ignore[union-attr]
-    template = f"{TEMPLATE}#board" if partial else TEMPLATE
+    template = f"{TEMPLATE}#board" if wants_partial(request) else TEMPLATE
     response = render(request, template, {"nav": "dashboard", "board": dashboard_board()})
     patch_vary_headers(response, ["HX-Request"])
     return response

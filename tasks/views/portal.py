@@ -12,7 +12,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils.cache import patch_vary_headers
@@ -27,9 +27,10 @@ from tasks.forms import (
     StatusForm,
 )
 from tasks.models import Ticket
-from tasks.selectors import staff_users, ticket_get, ticket_list, ticket_status_counts
+from tasks.selectors import staff_users, ticket_list, ticket_status_counts
 from tasks.services import tickets as ticket_services
 from tasks.views.access import staff_required, staff_user
+from tasks.views.common import ticket_or_404, wants_partial
 from tasks.views.ticket_page import ticket_page_context
 from tools_app.errors import ApplicationError
 
@@ -40,19 +41,6 @@ NOTE_ADDED = "Internal note added."
 STATUS_CHANGED = "Status changed to {status}."
 ASSIGNED = "Assigned to {user}."
 UNASSIGNED = "The ticket is now unassigned."
-
-
-def _wants_partial(request: HttpRequest) -> bool:
-    """An htmx request, but not htmx re-fetching a whole page for its history cache."""
-    htmx = getattr(request, "htmx", None)
-    return htmx is not None and bool(htmx) and not htmx.history_restore_request
-
-
-def _ticket_or_404(number: int) -> Ticket:
-    try:
-        return ticket_get(number=number)
-    except ApplicationError as error:
-        raise Http404(error.message) from error
 
 
 # --- Backlog -----------------------------------------------------------------------------------
@@ -79,7 +67,7 @@ def backlog(request: HttpRequest) -> HttpResponse:
         "status_tabs": [(value, label, counts[value]) for value, label in STATUS_CHOICES],
         "is_filtered": any(effective[name] for name in ("category", "priority", "assignee", "q")),
     }
-    template = "tasks/backlog.html#results" if _wants_partial(request) else "tasks/backlog.html"
+    template = "tasks/backlog.html#results" if wants_partial(request) else "tasks/backlog.html"
     response = render(request, template, context)
     # The same URL answers with a fragment or a page: caches must keep them apart.
     patch_vary_headers(response, ["HX-Request"])
@@ -92,7 +80,7 @@ def backlog(request: HttpRequest) -> HttpResponse:
 @require_GET
 @staff_required
 def ticket_detail(request: HttpRequest, number: int) -> HttpResponse:
-    ticket = _ticket_or_404(number)
+    ticket = ticket_or_404(number)
     context = ticket_page_context(ticket=ticket, user=staff_user(request))
     return render(request, "tasks/ticket_detail.html", context)
 
@@ -110,9 +98,9 @@ def _respond(
     survives); a plain form post is redirected back on success (POST/redirect/GET) or gets the
     whole page again with the error. Errors are 400 both ways, and the bound form keeps what
     the person typed."""
-    ticket = _ticket_or_404(number)  # Fresh: the action may have changed status or assignee.
+    ticket = ticket_or_404(number)  # Fresh: the action may have changed status or assignee.
     failed = success is None
-    if success is not None and not _wants_partial(request):
+    if success is not None and not wants_partial(request):
         messages.success(request, success)
         return redirect("tasks:ticket_detail", number=number)
     forms = {form_name: form} if failed else {}
@@ -120,83 +108,75 @@ def _respond(
         ticket=ticket, user=staff_user(request), forms=forms, notice=success or ""
     )
     status = 400 if failed else 200
-    if _wants_partial(request):
+    if wants_partial(request):
         context["updated_form"] = form_name
         html = render_to_string("tasks/ticket_detail.html#ticket_update", context, request)
         return HttpResponse(html, status=status)
     return render(request, "tasks/ticket_detail.html", context, status=status)
 
 
-def _run(action: Callable[[], Any], form: ActionForm) -> bool:
-    """Runs a service call, turning its ``ApplicationError`` into a form error."""
-    try:
-        action()
-    except ApplicationError as error:
-        form.add_application_error(error)
-        return False
-    return True
+Action = Callable[[Ticket, dict[str, Any]], str]
+
+
+def _ticket_action(
+    request: HttpRequest, number: int, *, form: ActionForm, form_name: str, act: Action
+) -> HttpResponse:
+    """Validates ``form`` and runs ``act`` (a service call that returns the success message)
+    on the ticket; the service's ``ApplicationError`` becomes an error on the form."""
+    ticket = ticket_or_404(number)
+    success = None
+    if form.is_valid():
+        try:
+            success = act(ticket, form.cleaned_data)
+        except ApplicationError as error:
+            form.add_application_error(error)
+    return _respond(request, number, form_name=form_name, form=form, success=success)
 
 
 @require_POST
 @staff_required
 def ticket_reply(request: HttpRequest, number: int) -> HttpResponse:
-    ticket = _ticket_or_404(number)
+    def reply(ticket: Ticket, data: dict[str, Any]) -> str:
+        ticket_services.ticket_reply(ticket=ticket, body=data["body"], author=staff_user(request))
+        return REPLY_SENT
+
     form = MessageForm(request.POST)
-    ok = form.is_valid() and _run(
-        lambda: ticket_services.ticket_reply(
-            ticket=ticket, body=form.cleaned_data["body"], author=staff_user(request)
-        ),
-        form,
-    )
-    return _respond(
-        request, number, form_name="reply_form", form=form, success=REPLY_SENT if ok else None
-    )
+    return _ticket_action(request, number, form=form, form_name="reply_form", act=reply)
 
 
 @require_POST
 @staff_required
 def ticket_note(request: HttpRequest, number: int) -> HttpResponse:
-    ticket = _ticket_or_404(number)
+    def note(ticket: Ticket, data: dict[str, Any]) -> str:
+        ticket_services.ticket_add_note(
+            ticket=ticket, body=data["body"], author=staff_user(request)
+        )
+        return NOTE_ADDED
+
     form = MessageForm(request.POST)
-    ok = form.is_valid() and _run(
-        lambda: ticket_services.ticket_add_note(
-            ticket=ticket, body=form.cleaned_data["body"], author=staff_user(request)
-        ),
-        form,
-    )
-    return _respond(
-        request, number, form_name="note_form", form=form, success=NOTE_ADDED if ok else None
-    )
+    return _ticket_action(request, number, form=form, form_name="note_form", act=note)
 
 
 @require_POST
 @staff_required
 def ticket_status(request: HttpRequest, number: int) -> HttpResponse:
-    ticket = _ticket_or_404(number)
+    def set_status(ticket: Ticket, data: dict[str, Any]) -> str:
+        ticket_services.ticket_set_status(
+            ticket=ticket, status=data["status"], actor=staff_user(request)
+        )
+        return STATUS_CHANGED.format(status=ticket.get_status_display())
+
     form = StatusForm(request.POST)
-    ok = form.is_valid() and _run(
-        lambda: ticket_services.ticket_set_status(
-            ticket=ticket, status=form.cleaned_data["status"], actor=staff_user(request)
-        ),
-        form,
-    )
-    success = STATUS_CHANGED.format(status=ticket.get_status_display()) if ok else None
-    return _respond(request, number, form_name="status_form", form=form, success=success)
+    return _ticket_action(request, number, form=form, form_name="status_form", act=set_status)
 
 
 @require_POST
 @staff_required
 def ticket_assign(request: HttpRequest, number: int) -> HttpResponse:
-    ticket = _ticket_or_404(number)
+    def assign(ticket: Ticket, data: dict[str, Any]) -> str:
+        assignee = data["assignee"]
+        ticket_services.ticket_assign(ticket=ticket, assignee=assignee, actor=staff_user(request))
+        return ASSIGNED.format(user=assignee.get_username()) if assignee else UNASSIGNED
+
     form = AssignForm(request.POST, acting_user=staff_user(request))
-    ok = form.is_valid() and _run(
-        lambda: ticket_services.ticket_assign(
-            ticket=ticket, assignee=form.cleaned_data["assignee"], actor=staff_user(request)
-        ),
-        form,
-    )
-    success = None
-    if ok:
-        assignee = form.cleaned_data["assignee"]
-        success = ASSIGNED.format(user=assignee.get_username()) if assignee else UNASSIGNED
-    return _respond(request, number, form_name="assign_form", form=form, success=success)
+    return _ticket_action(request, number, form=form, form_name="assign_form", act=assign)

@@ -16,7 +16,6 @@ from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_POST
 
 from tasks.models import Task, Ticket
-from tasks.selectors import ticket_get, ticket_recent_tasks
 from tasks.services.task_lifecycle import task_cancel as cancel_service
 from tasks.services.task_lifecycle import task_follow_up as follow_up_service
 from tasks.services.task_lifecycle import task_retry as retry_service
@@ -24,9 +23,10 @@ from tasks.services.task_start import task_bulk_start as bulk_start_service
 from tasks.services.task_start import task_start_for_ticket
 from tasks.task_selectors import task_get, task_panel
 from tasks.views.access import staff_required, staff_user
+from tasks.views.common import ticket_or_404, wants_partial
+from tasks.views.ticket_page import agent_panel_context
 from tools_app.errors import ApplicationError
 
-RECENT_TASKS = 5
 TASK_STARTED = "Investigation started: the agent is on it."
 TASK_ALREADY_ACTIVE = "This ticket already has an active task; showing it."
 CANCEL_REQUESTED = "Cancel requested."
@@ -37,18 +37,6 @@ BULK_NONE_SELECTED = "Select at least one ticket to investigate."
 BULK_STARTED = "Started {started} investigation(s)."
 BULK_ALREADY = "{count} already had an active task."
 BULK_SKIPPED = "Skipped {count}: {details}."
-
-
-def _is_htmx(request: HttpRequest) -> bool:
-    htmx = getattr(request, "htmx", None)
-    return htmx is not None and bool(htmx) and not htmx.history_restore_request
-
-
-def _ticket_or_404(number: int) -> Ticket:
-    try:
-        return ticket_get(number=number)
-    except ApplicationError as error:
-        raise Http404(error.message) from error
 
 
 def _task_or_404(task_id: int) -> Task:
@@ -72,13 +60,7 @@ def _panel_response(
 
 
 def _agent_panel(request: HttpRequest, ticket: Ticket, *, error: str = "") -> HttpResponse:
-    tasks = ticket_recent_tasks(ticket_id=ticket.pk, limit=RECENT_TASKS)
-    context = {
-        "ticket": ticket,
-        "tasks": tasks,
-        "latest_task": tasks[0] if tasks else None,
-        "agent_error": error,
-    }
+    context = {**agent_panel_context(ticket), "agent_error": error}
     status = 400 if error else 200
     return render(request, "tasks/partials/agent_panel.html", context, status=status)
 
@@ -86,15 +68,15 @@ def _agent_panel(request: HttpRequest, ticket: Ticket, *, error: str = "") -> Ht
 @require_POST
 @staff_required
 def task_start(request: HttpRequest, number: int) -> HttpResponse:
-    ticket = _ticket_or_404(number)
+    ticket = ticket_or_404(number)
     try:
         _, created = task_start_for_ticket(ticket=ticket, user=staff_user(request))
     except ApplicationError as error:
-        if _is_htmx(request):
+        if wants_partial(request):
             return _agent_panel(request, ticket, error=error.message)
         messages.error(request, error.message)
         return redirect("tasks:ticket_detail", number=number)
-    if _is_htmx(request):
+    if wants_partial(request):
         return _agent_panel(request, ticket)
     messages.success(request, TASK_STARTED if created else TASK_ALREADY_ACTIVE)
     return redirect("tasks:ticket_detail", number=number)
@@ -132,7 +114,8 @@ def task_bulk_start(request: HttpRequest) -> HttpResponse:
 @staff_required
 def task_detail(request: HttpRequest, task_id: int) -> HttpResponse:
     task = _task_or_404(task_id)
-    template = "tasks/partials/task_panel.html" if _is_htmx(request) else "tasks/task_detail.html"
+    partial = wants_partial(request)
+    template = "tasks/partials/task_panel.html" if partial else "tasks/task_detail.html"
     response = render(request, template, {"panel": task_panel(task=task)})
     patch_vary_headers(response, ["HX-Request"])
     return response
@@ -142,11 +125,11 @@ def _act(request: HttpRequest, task: Task, action: Any, success: str) -> HttpRes
     try:
         task = action()
     except ApplicationError as error:
-        if _is_htmx(request):
+        if wants_partial(request):
             return _panel_response(request, task, status=400, action_error=error.message)
         messages.error(request, error.message)
         return _back(task)
-    if _is_htmx(request):
+    if wants_partial(request):
         return _panel_response(request, task)
     messages.success(request, success)
     return _back(task)
@@ -182,13 +165,13 @@ def task_follow_up(request: HttpRequest, task_id: int) -> HttpResponse:
     try:
         task = follow_up_service(task=task, text=text, user=staff_user(request))
     except ApplicationError as error:
-        if _is_htmx(request):
+        if wants_partial(request):
             return _panel_response(
                 request, task, status=400, follow_up_error=error.message, follow_up_text=text
             )
         messages.error(request, error.message)
         return _back(task)
-    if _is_htmx(request):
+    if wants_partial(request):
         return _panel_response(request, task)
     messages.success(request, FOLLOW_UP_SENT)
     return _back(task)

@@ -88,6 +88,13 @@ def message_author(ticket: Ticket, message: TicketMessage) -> str:
     return message.get_author_kind_display()
 
 
+def agent_panel_context(ticket: Ticket) -> dict[str, Any]:
+    """What ``tasks/partials/agent_panel.html`` shows: the ticket's recent tasks, newest first
+    (the page, an htmx start and a live push all show the same)."""
+    tasks = ticket_recent_tasks(ticket_id=ticket.pk, limit=RECENT_TASKS)
+    return {"ticket": ticket, "tasks": tasks, "latest_task": tasks[0] if tasks else None}
+
+
 def ticket_page_context(
     *,
     ticket: Ticket,
@@ -104,14 +111,11 @@ def ticket_page_context(
         if ticket.customer_id
         else []
     )
-    tasks = ticket_recent_tasks(ticket_id=ticket.pk, limit=RECENT_TASKS)
     context: dict[str, Any] = {
-        "ticket": ticket,
+        **agent_panel_context(ticket),
         "thread": thread_entries(ticket, messages, changes),
         "message_count": len(messages),
         "orders": orders,
-        "tasks": tasks,
-        "latest_task": tasks[0] if tasks else None,
         "staff_users": list(staff_users()),
         "status_choices": Ticket.Status.choices,
         "reply_form": MessageForm(),

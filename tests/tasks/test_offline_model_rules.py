@@ -239,16 +239,12 @@ def test_a_refund_the_tool_refuses_is_explained_instead() -> None:
 # --- service tickets --------------------------------------------------------------------------
 
 
-def test_late_shipment_offers_the_policy_remedies() -> None:
+def late_shipment(rules: dict) -> FakeSupport:
     shipping_policy = {
         "slug": "shipping-policy",
         "title": "Shipping and late delivery policy",
         "excerpt": "...",
-        "rules": {
-            "late_after_business_days": 5,
-            "lost_after_business_days": 10,
-            "shipping_fee": "9.95",
-        },
+        "rules": {"late_after_business_days": 5, "lost_after_business_days": 10, **rules},
     }
     support = FakeSupport(
         orders=[
@@ -269,10 +265,52 @@ def test_late_shipment_offers_the_policy_remedies() -> None:
         ),
         support,
     )
+    return support
+
+
+def test_late_shipment_offers_the_policy_remedies() -> None:
+    # given a shipping policy with an unusual fee, so the reply can only have it from the policy
+    support = late_shipment({"shipping_fee": "7.45"})
     assert support.called("search_policies")
     reply = replies(support)[0]
-    assert "business days late" in reply and "$9.95" in reply and "express" in reply
+    assert "business days late" in reply and "$7.45" in reply and "express" in reply
     assert statuses(support) == ["pending"]
+
+
+def test_late_shipment_names_no_fee_the_policy_did_not_give() -> None:
+    support = late_shipment({})
+    reply = replies(support)[0]
+    assert "refund of the shipping fee" in reply and "$" not in reply
+
+
+def billing_question(body: str, policies: list[dict]) -> str:
+    support = FakeSupport(orders=[subscription("ORD-8", "2026-10", 3)], policies=policies)
+    run_offline(ticket_text(subject="Price", body=body), support)
+    return replies(support)[0]
+
+
+BILLING_POLICY = {
+    "slug": "subscription-billing-policy",
+    "title": "Subscription billing policy",
+    "excerpt": "...",
+    "rules": {"prices": {"starter": "11.50", "pro": "27.50", "business": "95.50"}},
+}
+
+
+def test_a_price_question_quotes_the_plan_prices_from_the_billing_policy() -> None:
+    reply = billing_question("Why was I charged more than last year?", [BILLING_POLICY])
+    assert "Starter $11.50, Pro $27.50, Business $95.50" in reply
+
+
+def test_a_price_question_without_the_billing_policy_quotes_no_plan_prices() -> None:
+    reply = billing_question("Why was I charged more than last year?", [])
+    assert "monthly prices" not in reply and "$12.00" not in reply and "$99.00" not in reply
+
+
+def test_a_plan_change_quotes_the_target_price_only_from_the_policy() -> None:
+    body = "Can I upgrade to business? How is that prorated?"
+    assert "($95.50 per month)" in billing_question(body, [BILLING_POLICY])
+    assert "per month" not in billing_question(body, [])
 
 
 def test_damaged_item_without_photos_asks_for_them() -> None:

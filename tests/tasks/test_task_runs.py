@@ -398,3 +398,44 @@ async def test_the_agent_writes_to_the_ticket_only_through_its_tools():
     assert ticket.status == "solved"
     bodies = [m.body async for m in TicketMessage.objects.filter(task=task).order_by("id")]
     assert bodies == ["We refunded you.", "Duplicate found."]
+
+
+async def test_a_cancel_during_the_turn_that_asks_for_a_refund_cancels_instead_of_pausing():
+    # Staff cancelled while the model asked for a refund: nobody should be asked to approve it.
+    task, _ = await setup()
+    refund = {"order_number": "ORD-2", "amount": "19.00", "reason": "duplicate"}
+
+    async def cancel_and_refund(model_call: Any) -> ModelStep:
+        await sync_to_async(task_cancel)(task=task)
+        return turn(call("issue_refund", refund, id="r1"))
+
+    task = await run_task(task, ScriptedModel([ModelStep.respond(cancel_and_refund)]))
+
+    assert task.status == Task.Status.CANCELLED
+    assert task.run_state == ""
+    assert not await ApprovalRequest.objects.aexists()
+    assert (await event_types(task))[-1] == "task.cancelled"
+
+
+async def test_a_worker_that_lost_its_task_adds_nothing_to_the_timeline_and_stops():
+    # The lease expired and another worker claimed the task while this one was mid-turn.
+    task, _ = await setup()
+
+    async def taken_over(model_call: Any) -> ModelStep:
+        await Task.objects.filter(pk=task.pk).aupdate(lease_owner="another-worker")
+        return turn(call("lookup_customer", {}, id="c1"))
+
+    model = ScriptedModel(
+        [
+            ModelStep.respond(taken_over),
+            turn(call("lookup_customer", {}, id="c2")),
+            final("never"),
+        ]
+    )
+
+    task = await run_task(task, model)
+
+    assert task.status == Task.Status.RUNNING
+    assert task.lease_owner == "another-worker"
+    assert await event_types(task) == ["task.created", "task.started"]
+    assert model.remaining_steps >= 1

@@ -18,6 +18,7 @@ from django.utils import timezone
 from tasks.agents.context import SupportContext
 from tasks.agents.support import INSTRUCTIONS, support_agent
 from tasks.models import ApprovalRequest, Task, Ticket, TicketMessage, Todo
+from tasks.selectors import TICKET_NOT_FOUND
 from tasks.services.task_refunds import REFUND_NOT_APPROVED
 from tasks.services.task_todos import TODO_NOT_FOUND, TODO_TEXT_INVALID, TODOS_COUNT_INVALID
 from tests.factories import make_customer, make_order, make_refund_policy, make_ticket
@@ -132,6 +133,19 @@ async def test_ticket_thread_and_search(world):
     assert thread["ticket"]["number"] == world["ticket"].number
     assert thread["messages"][0]["author"] == "customer"
     assert [t["number"] for t in found["tickets"]] == [world["ticket"].number]
+
+
+async def test_ticket_thread_of_a_missing_ticket_is_a_readable_error(world):
+    ctx = SupportContext(
+        task_id=world["task"].pk,
+        ticket_id=world["ticket"].pk + 1000,
+        customer_id=None,
+        user_id=None,
+    )
+
+    result = await invoke("get_ticket_thread", {}, ctx)
+
+    assert result == {"error": TICKET_NOT_FOUND, "field": "ticket"}
 
 
 async def test_reply_and_note_are_idempotent_per_call_id(world):

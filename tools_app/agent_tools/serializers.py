@@ -49,15 +49,6 @@ def ticket_dict(ticket: Ticket) -> dict[str, Any]:
         "category": ticket.category,
         "priority": ticket.priority,
         "status": ticket.status,
-    }
-
-
-def ticket_summary_dict(ticket: Ticket) -> dict[str, Any]:
-    return {
-        "number": ticket.number,
-        "subject": ticket.subject,
-        "status": ticket.status,
-        "category": ticket.category,
         "created_at": _iso(ticket.created_at),
     }
 

@@ -8,28 +8,27 @@ from agents.tool_context import ToolContext
 from asgiref.sync import sync_to_async
 
 from tasks.agents.context import SupportContext
-from tasks.models import Ticket
-from tasks.selectors import ticket_search, ticket_thread
+from tasks.selectors import ticket_get_by_id, ticket_search, ticket_thread
 from tasks.services.task_ticket_actions import (
     task_add_internal_note,
     task_reply_to_customer,
     task_set_ticket_status,
 )
 from tools_app.agent_tools.base import customer_id_of, support_tool, ticket_id_of
-from tools_app.agent_tools.serializers import message_dict, ticket_dict, ticket_summary_dict
+from tools_app.agent_tools.serializers import message_dict, ticket_dict
 
 SEARCH_LIMIT = 10
 
 
 def _thread(ticket_id: int) -> dict[str, Any]:
-    ticket = Ticket.objects.get(pk=ticket_id)
+    ticket = ticket_get_by_id(ticket_id=ticket_id)
     messages = ticket_thread(ticket_id=ticket_id, include_internal=True)
     return {"ticket": ticket_dict(ticket), "messages": [message_dict(m) for m in messages]}
 
 
 def _search(customer_id: int, query: str) -> dict[str, Any]:
     tickets = ticket_search(query=query, customer_id=customer_id, limit=SEARCH_LIMIT)
-    return {"tickets": [ticket_summary_dict(t) for t in tickets]}
+    return {"tickets": [ticket_dict(t) for t in tickets]}
 
 
 def _message_result(message: Any) -> dict[str, Any]:

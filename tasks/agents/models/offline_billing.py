@@ -21,7 +21,6 @@ PRICE = re.compile(
     r"\b(jump\w*|price increase|more than|went up|higher|why (?:was|am|is|did))", re.I
 )
 PLAN_NAMES = ("starter", "pro", "business")
-DEFAULT_PRICES = {"starter": "12.00", "pro": "29.00", "business": "99.00"}
 
 
 def _next_month(moment: datetime) -> datetime:
@@ -36,10 +35,11 @@ def _charges(facts: Facts) -> list[dict[str, Any]]:
 
 
 def _prices(facts: Facts) -> dict[str, str]:
+    # Prices come only from the billing policy the agent read: never quote one it did not see.
     policy = facts.policy("subscription", "billing") or {}
     rules = policy.get("rules") if isinstance(policy.get("rules"), dict) else {}
     prices = (rules or {}).get("prices")
-    return {**DEFAULT_PRICES, **prices} if isinstance(prices, dict) else dict(DEFAULT_PRICES)
+    return {str(k): str(v) for k, v in prices.items()} if isinstance(prices, dict) else {}
 
 
 def analyze_billing_question(facts: Facts) -> Findings | None:
@@ -88,7 +88,9 @@ def analyze_billing_question(facts: Facts) -> Findings | None:
 
 
 def _plan_price(data: dict[str, Any], plan: str) -> str:
-    return money(data["prices"].get(plan, "0"))
+    """The plan's monthly price from the policy, or "" when the policy did not give it."""
+    price = data["prices"].get(plan)
+    return money(price) if price else ""
 
 
 def billing_question_wrapup(findings: Findings, facts: Facts) -> Wrapup | None:
@@ -108,7 +110,8 @@ def billing_question_wrapup(findings: Findings, facts: Facts) -> Wrapup | None:
         return Wrapup(letter(facts, text), note, "open", f"cancellation at {next_date} confirmed")
     if kind == "billing_plan_change":
         target = data.get("target") or ""
-        price = f" ({_plan_price(data, target)} per month)" if target else ""
+        known = _plan_price(data, target) if target else ""
+        price = f" ({known} per month)" if known else ""
         text = (
             f"Good question! An upgrade{' to ' + target.title() if target else ''}{price} is"
             " prorated: today you pay only the difference for the rest of the current billing"
@@ -140,12 +143,14 @@ def billing_question_wrapup(findings: Findings, facts: Facts) -> Wrapup | None:
             "payment status confirmed; solved",
         )
     lines = "\n".join(order_line(o) for o in data["charges"])
-    prices = ", ".join(f"{p.title()} {_plan_price(data, p)}" for p in PLAN_NAMES)
+    prices = ", ".join(
+        f"{p.title()} {_plan_price(data, p)}" for p in PLAN_NAMES if _plan_price(data, p)
+    )
+    price_line = f"Our monthly prices are {prices}. " if prices else ""
     text = (
-        f"Here are your recent subscription charges:\n{lines}\n\nOur monthly prices are"
-        f" {prices}. Your account is on the {plan.title()} plan, so {amount} is the regular"
-        " price for it. If you expected a different plan, reply and I'll look into when it"
-        " changed."
+        f"Here are your recent subscription charges:\n{lines}\n\n{price_line}Your account is"
+        f" on the {plan.title()} plan, so {amount} is the regular price for it. If you expected"
+        " a different plan, reply and I'll look into when it changed."
     )
     return Wrapup(
         letter(facts, text),

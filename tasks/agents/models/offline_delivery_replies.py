@@ -61,7 +61,8 @@ def shipping_wrapup(findings: Findings, facts: Facts) -> Wrapup:
         return _address(findings, facts)
     order, kind, rules = findings.data["order"], findings.kind, findings.data.get("rules") or {}
     number = order["number"]
-    fee = money(rules.get("shipping_fee", "9.95"), cur(order))
+    # The fee comes only from the shipping policy the agent read; unnamed when it gave none.
+    fee = f"{money(rules['shipping_fee'], cur(order))} " if rules.get("shipping_fee") else ""
     if kind == "shipping_delivered":
         text = (
             f"Our records show order {number} was delivered on {day(order['delivered_at'])}."
@@ -104,13 +105,13 @@ def shipping_wrapup(findings: Findings, facts: Facts) -> Wrapup:
     elif kind == "shipping_late":
         offer = (
             "Under our shipping policy you can choose either a free reship by express delivery,"
-            f" or a refund of the {fee} shipping fee while you keep waiting for the parcel. Just"
+            f" or a refund of the {fee}shipping fee while you keep waiting for the parcel. Just"
             " reply with what you'd prefer and I'll arrange it right away."
         )
         note = (
             f"{number} is {plural(late, 'business day')} late (expected"
             f" {day(order['expected_delivery'])})."
-            f" Offered free express reship or {fee} shipping-fee refund; waiting for the choice."
+            f" Offered free express reship or {fee}shipping-fee refund; waiting for the choice."
         )
     else:
         offer = (
