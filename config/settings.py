@@ -6,8 +6,10 @@ from __future__ import annotations
 import os
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -23,14 +25,25 @@ def env_bool(name: str, default: bool = False) -> bool:
     return raw.strip().lower() in {"1", "true", "yes", "on"}
 
 
-def env_int(name: str, default: int) -> int:
-    raw = os.environ.get(name, "").strip()
-    return int(raw) if raw else default
+def _env_checked(name: str, raw: str, parse: type[int] | type[float], minimum: float | None) -> Any:
+    try:
+        value = parse(raw)
+    except ValueError:
+        noun = "a whole number" if parse is int else "a number"
+        raise ImproperlyConfigured(f"{name} must be {noun}, not {raw!r}") from None
+    if minimum is not None and value < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum:g}, not {raw!r}")
+    return value
 
 
-def env_float(name: str, default: float) -> float:
+def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
     raw = os.environ.get(name, "").strip()
-    return float(raw) if raw else default
+    return int(_env_checked(name, raw, int, minimum)) if raw else default
+
+
+def env_float(name: str, default: float, *, minimum: float | None = None) -> float:
+    raw = os.environ.get(name, "").strip()
+    return float(_env_checked(name, raw, float, minimum)) if raw else default
 
 
 def env_list(name: str, default: list[str]) -> list[str]:
@@ -120,7 +133,7 @@ else:
     # A `runworker` process runs all its queries on one thread and recycles its connection at
     # every sweep (close_old_connections), so it may keep one (DB_CONN_MAX_AGE=60 in the
     # Procfile). Health checks drop a connection that broke (database restart) before reuse.
-    DATABASES["default"]["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", 0)
+    DATABASES["default"]["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", 0, minimum=0)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -191,22 +204,27 @@ TASK_MODEL = env_str("AGENTDESK_TASK_MODEL", "gpt-5-mini")
 CHAT_MODEL = env_str("AGENTDESK_CHAT_MODEL", "gpt-5-mini")
 OFFLINE_MODEL_NAME = "agentdesk-offline"
 # Seconds the offline model waits per turn so a person can watch the run live.
-OFFLINE_MODEL_DELAY = env_float("AGENTDESK_OFFLINE_DELAY", 0.6)
-AGENT_MAX_TURNS = env_int("AGENTDESK_MAX_TURNS", 40)
-MODEL_MAX_RETRIES = env_int("AGENTDESK_MODEL_MAX_RETRIES", 3)
+OFFLINE_MODEL_DELAY = env_float("AGENTDESK_OFFLINE_DELAY", 0.6, minimum=0)
+AGENT_MAX_TURNS = env_int("AGENTDESK_MAX_TURNS", 40, minimum=1)
+MODEL_MAX_RETRIES = env_int("AGENTDESK_MODEL_MAX_RETRIES", 3, minimum=0)
 # Seconds one model request may take (streamed: between chunks) before it counts as failed.
-MODEL_TIMEOUT_SECONDS = env_float("AGENTDESK_MODEL_TIMEOUT", 120.0)
-TOOL_TIMEOUT_SECONDS = env_float("AGENTDESK_TOOL_TIMEOUT", 15.0)
+MODEL_TIMEOUT_SECONDS = env_float("AGENTDESK_MODEL_TIMEOUT", 120.0, minimum=0.1)
+TOOL_TIMEOUT_SECONDS = env_float("AGENTDESK_TOOL_TIMEOUT", 15.0, minimum=0.1)
 WORKER_CHANNEL = env_str("AGENTDESK_WORKER_CHANNEL", "agentdesk-tasks")
-WORKER_CONCURRENCY = env_int("AGENTDESK_WORKER_CONCURRENCY", 50)
+WORKER_CONCURRENCY = env_int("AGENTDESK_WORKER_CONCURRENCY", 50, minimum=1)
+# Runs of one worker that process a turn at once (tasks.runtime.pacing): the others wait their
+# turn instead of slicing the CPU among all of them.
+WORKER_TURN_SLOTS = env_int("AGENTDESK_WORKER_TURN_SLOTS", 4, minimum=1)
+# runworker processes (and manage.py bench) run on uvloop (tasks.runtime.event_loop).
+WORKER_UVLOOP = env_bool("AGENTDESK_WORKER_UVLOOP", True)
 # With no REDIS_URL the in-memory layer cannot reach other processes: run the worker inside
 # the web process.
 EMBEDDED_WORKER = env_bool("AGENTDESK_EMBEDDED_WORKER", not REDIS_URL)
-TASK_LEASE_SECONDS = env_int("AGENTDESK_LEASE_SECONDS", 30)
+TASK_LEASE_SECONDS = env_int("AGENTDESK_LEASE_SECONDS", 30, minimum=3)
 # How often a worker looks for queued tasks whose wake-up was lost and tasks whose lease expired.
-WORKER_SWEEP_SECONDS = env_float("AGENTDESK_SWEEP_SECONDS", 10.0)
-TASK_MAX_ATTEMPTS = env_int("AGENTDESK_MAX_ATTEMPTS", 3)
-APPROVAL_EXPIRY_HOURS = env_int("AGENTDESK_APPROVAL_EXPIRY_HOURS", 72)
+WORKER_SWEEP_SECONDS = env_float("AGENTDESK_SWEEP_SECONDS", 10.0, minimum=0.1)
+TASK_MAX_ATTEMPTS = env_int("AGENTDESK_MAX_ATTEMPTS", 3, minimum=1)
+APPROVAL_EXPIRY_HOURS = env_int("AGENTDESK_APPROVAL_EXPIRY_HOURS", 72, minimum=1)
 
 # USD per 1M tokens (input, output). Unknown models cost 0 and are flagged in the UI.
 MODEL_PRICES: dict[str, tuple[Decimal, Decimal]] = {

@@ -101,6 +101,16 @@ def _listener_check(layer: Any) -> Callable[[str], bool]:
     return lambda group: True
 
 
+def _anyone_listening(layer: Any) -> bool:
+    """False only when the layer is this process's in-memory one and no socket joined any
+    group: there is nobody to send to (a socket that joins later catches up from the
+    database)."""
+    groups = getattr(layer, "groups", None)
+    if isinstance(layer, InMemoryChannelLayer) and isinstance(groups, dict):
+        return any(groups.values())
+    return True
+
+
 def _plain(messages: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
     """The messages without rendered HTML: consumers in HTML mode catch up from the database."""
     outgoing = []
@@ -119,6 +129,8 @@ async def _send(messages: Iterable[dict[str, Any]]) -> None:
     from tasks.live.threads import in_live_thread
 
     batch = list(messages)
+    if not _anyone_listening(layer):
+        return
     try:
         if any(message["seq"] is not None for message in batch):
             outgoing = await in_live_thread(build_outgoing)(

@@ -23,6 +23,7 @@ from typing import Any
 
 from agents import Agent, Model, ModelResponse, RunContextWrapper, Runner, Usage
 from asgiref.sync import sync_to_async
+from django.conf import settings
 from openai.types.responses import (
     Response,
     ResponseCompletedEvent,
@@ -37,6 +38,7 @@ from tasks.agents.context import SupportContext
 from tasks.agents.support import build_agent
 from tasks.events import TaskEventType, events_store
 from tasks.models import Task, TaskEvent
+from tasks.runtime.pacing import PacedModel, TurnGate
 from tasks.runtime.worker import TaskWorker
 from tools_app.agent_tools.base import support_tool
 
@@ -183,6 +185,20 @@ async def _bare_streamed_run(model: BenchModel, context: SupportContext) -> None
         pass
 
 
+async def _paced_streamed_run(model: BenchModel, gate: TurnGate, context: SupportContext) -> None:
+    """``_bare_streamed_run`` taking turns as the worker's runs do."""
+    paced = PacedModel(model, gate)
+    await paced.begin()
+    try:
+        result = Runner.run_streamed(
+            bench_agent(paced), "Benchmark request", context=context, max_turns=model.turns
+        )
+        async for _ in result.stream_events():
+            pass
+    finally:
+        paced.end()
+
+
 def _fixed_model(model: BenchModel) -> tuple[Model, str]:
     return model, MODEL_NAME
 
@@ -231,6 +247,7 @@ class Throughput:
     turns: int
     bare: Phase
     streamed: Phase
+    paced: Phase
     full: Phase
     completed: int
     events: int
@@ -278,11 +295,20 @@ async def measure_throughput(*, tasks: int, turns: int, delay: float) -> Through
     async def streamed() -> None:
         await asyncio.gather(*(_bare_streamed_run(BenchModel(turns, delay), context) for _ in ids))
 
+    async def paced() -> None:
+        gate = TurnGate(settings.WORKER_TURN_SLOTS)
+        await asyncio.gather(
+            *(_paced_streamed_run(BenchModel(turns, delay), gate, context) for _ in ids)
+        )
+
     bare_phase = await _timed(bare)
     streamed_phase = await _timed(streamed)
+    paced_phase = await _timed(paced)
     full_phase = await _timed(lambda: _worker_load(ids, turns, delay, 0.0))
     completed, events = await sync_to_async(_completed)(ids)
-    return Throughput(tasks, turns, bare_phase, streamed_phase, full_phase, completed, events)
+    return Throughput(
+        tasks, turns, bare_phase, streamed_phase, paced_phase, full_phase, completed, events
+    )
 
 
 async def measure_staggered(*, tasks: int, turns: int, delay: float, stagger: float) -> Phase:

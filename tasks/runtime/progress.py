@@ -10,12 +10,12 @@ The history is built from the stream itself (the run's input plus each streamed 
 item, as ``RunResult.to_input_list`` does): the SDK adds a turn to ``new_items`` only after the
 stream has delivered that turn's events, so reading it at a boundary would lag. It is saved only
 when every tool call in it has its result (a conversation the model can continue) and only by
-the lease owner (a worker that lost its task writes nothing). A run resumed from a saved state
+the lease owner: it rides on the run's event batch of that boundary (``EventRecorder``), whose
+guard keeps a worker that lost its task from writing anything. A run resumed from a saved state
 (approval) does not save history: that state is its record until the run ends."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from typing import Any
@@ -24,16 +24,12 @@ from agents import ItemHelpers
 from agents.items import TResponseInputItem
 from agents.stream_events import RunItemStreamEvent, StreamEvent
 
-from tasks.events import EventWrite
-from tasks.runtime.writer import get_writer
-from tasks.services.task_finish import run_guard
-
 logger = logging.getLogger(__name__)
 
 
-def _plain(items: list[Any]) -> list[Any]:
+def _plain(item: Any) -> Any:
     # Items may hold SDK/pydantic objects: store what JSON holds, as the completed run does.
-    return json.loads(json.dumps(items, default=str))
+    return json.loads(json.dumps(item, default=str))
 
 
 class RunProgress:
@@ -41,14 +37,14 @@ class RunProgress:
         self,
         task_id: int,
         *,
-        owner: str,
         prefix: list[Any],
         input: str | list[TResponseInputItem] | None,
     ) -> None:
         self.task_id = task_id
-        self.owner = owner
         self.items: list[Any] | None = (
-            None if input is None else [*prefix, *ItemHelpers.input_to_new_input_list(input)]
+            None
+            if input is None
+            else [*prefix, *map(_plain, ItemHelpers.input_to_new_input_list(input))]
         )
         self._saved = len(self.items) if self.items is not None else 0
         self.saves = 0
@@ -61,30 +57,18 @@ class RunProgress:
         if to_input is None:
             return
         try:
-            self.items.append(to_input())
+            # Each item is made plain once, when it arrives, not the whole history every turn.
+            self.items.append(_plain(to_input()))
         except Exception:
             logger.debug("Task %s: item %r kept out of the history", self.task_id, event.item)
 
-    def save(self, *, settled: bool) -> None:
-        """Queues a write of the history if it grew and ``settled`` (no call without result).
-
-        The write goes with the process's next group transaction, guarded by the lease; the run
-        does not wait for it (a later save or the run's end writes a newer history anyway)."""
+    def updates(self, *, settled: bool) -> dict[str, Any]:
+        """The task fields that save the history, if it grew and is ``settled`` (no call
+        without its result); else nothing. Handed to the run's next event batch."""
         if self.items is None or not settled or len(self.items) == self._saved:
-            return
+            return {}
         self._saved = len(self.items)
-        write = EventWrite(
-            task_id=self.task_id,
-            # A resumed run replays this history in full: a Responses API id from before it
-            # would make the server hold a different conversation.
-            updates={"history": _plain(self.items), "previous_response_id": ""},
-            guard=run_guard(self.owner),
-        )
-        get_writer().submit(write).add_done_callback(self._done)
         self.saves += 1
-
-    def _done(self, future: asyncio.Future[Any]) -> None:
-        if not future.cancelled() and future.exception() is not None:
-            logger.warning(
-                "History of task %s not saved", self.task_id, exc_info=future.exception()
-            )
+        # A resumed run replays this history in full: a Responses API id from before it
+        # would make the server hold a different conversation.
+        return {"history": list(self.items), "previous_response_id": ""}

@@ -20,6 +20,7 @@ from tasks.agents.context import SupportContext
 from tasks.events import EventWrite, TaskEventType
 from tasks.models import Task
 from tasks.runtime.errors import describe_run_error
+from tasks.runtime.pacing import PacedModel
 from tasks.runtime.progress import RunProgress
 from tasks.runtime.recorder import EventRecorder
 from tasks.runtime.resume import interruption_call_id, interruption_tool_name
@@ -79,7 +80,7 @@ class TaskRun:
         model_name: str,
         input: str | list[TResponseInputItem] | RunState[SupportContext, Any],
         previous_response_id: str | None = None,
-        model_settings: ModelSettings | None = None,
+        config: RunConfig | None = None,
     ) -> None:
         self.task = task
         self.owner = owner
@@ -91,7 +92,8 @@ class TaskRun:
         # is kept in front of what this run adds.
         history = list(task.history or [])
         self.history_prefix = history[:-1] if previous_response_id and history else []
-        self.model_settings = model_settings
+        # Built once per worker (building one costs about half a millisecond).
+        self.config = config or run_config()
         self.recorder = EventRecorder(
             task.pk,
             guard=run_guard(owner),
@@ -109,7 +111,6 @@ class TaskRun:
         # resumed from it (a resumed saved state is its own record).
         self.progress = RunProgress(
             task.pk,
-            owner=owner,
             prefix=self.history_prefix,
             input=None if isinstance(input, RunState) else input,
         )
@@ -153,7 +154,7 @@ class TaskRun:
             self.input,
             context=self.context(),
             max_turns=self.max_turns,
-            run_config=run_config(self.model_settings),
+            run_config=self.config,
             # A saved state carries its own conversation settings.
             previous_response_id=None if self.resuming else self.previous_response_id,
         )
@@ -166,11 +167,18 @@ class TaskRun:
                 if await self.mapper.handle(event):
                     await self._flush(result)
         except Exception as exc:
+            self._turns_done()
             logger.info("Task %s run failed: %r", self.task.pk, exc)
             reason = describe_run_error(exc, max_turns=self.max_turns)
             await self._end(result, failed_write, Task.Status.FAILED, reason=reason)
             return Task.Status.FAILED
+        self._turns_done()
         return await self._finish(result)
+
+    def _turns_done(self) -> None:
+        # What is left is writing the outcome: other runs may have the CPU for their turns.
+        if isinstance(self.agent.model, PacedModel):
+            self.agent.model.end()
 
     def _cancel_requested(self) -> None:
         if not self.cancelled:
@@ -178,8 +186,10 @@ class TaskRun:
 
     async def _flush(self, result: RunResultStreaming) -> None:
         self._record_usage(result)
+        # The history saved at this boundary goes in the same guarded write as its events.
+        settled = not self.mapper.outstanding_calls
+        self.recorder.update_task(**self.progress.updates(settled=settled))
         await self.recorder.flush()
-        self.progress.save(settled=not self.mapper.outstanding_calls)
 
     def _record_usage(self, result: RunResultStreaming) -> None:
         usage = result.context_wrapper.usage

@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from agents import Agent, Model, ModelSettings
+from agents import Agent, Model, ModelSettings, RunConfig
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import close_old_connections
@@ -28,8 +28,10 @@ from tasks.agents.support import build_agent
 from tasks.models import Task
 from tasks.runtime.errors import describe_run_error
 from tasks.runtime.gc_tuning import tune_gc_for_workers
+from tasks.runtime.pacing import PacedModel, TurnGate
 from tasks.runtime.resume import ResumeError, resume_state_load
-from tasks.runtime.runner import TaskRun, run_input
+from tasks.runtime.runner import TaskRun, run_config, run_input
+from tasks.runtime.sdk_speedups import apply_sdk_speedups
 from tasks.runtime.writer import get_writer
 from tasks.services.approvals import approval_expire_due
 from tasks.services.task_finish import failed_write
@@ -85,9 +87,12 @@ class TaskWorker:
             ModelSettings if model_factory is not None else load_task_model_settings
         )
         self.agent_factory = agent_factory
+        self._config: RunConfig | None = None
         # settings.WORKER_SWEEP_SECONDS (10 s by default; the integration tests use less).
         self.sweep_seconds = sweep_seconds or settings.WORKER_SWEEP_SECONDS
         self._semaphore: asyncio.Semaphore | None = None
+        # Runs take the CPU one turn at a time (a few at once), not all in slices together.
+        self.turns = TurnGate(settings.WORKER_TURN_SLOTS)
         self._jobs: dict[int, asyncio.Task[None]] = {}
         self._runs: dict[int, TaskRun] = {}
         self._sweeper: asyncio.Task[None] | None = None
@@ -189,7 +194,7 @@ class TaskWorker:
             if not claim.applied:
                 return
             try:
-                task = await sync_to_async(task_for_run)(task_id=task_id)
+                task = claim.task or await sync_to_async(task_for_run)(task_id=task_id)
                 await self._run(task)
             except Exception as exc:
                 logger.exception("Task %s crashed in the worker", task_id)
@@ -203,7 +208,15 @@ class TaskWorker:
         if model_name != task.model:
             await sync_to_async(_set_model_name)(task.pk, model_name)
             task.model = model_name
-        agent = self.agent_factory(model)
+        paced = PacedModel(model, self.turns)
+        await paced.begin()
+        try:
+            await self._run_paced(task, model, model_name, paced)
+        finally:
+            paced.end()
+
+    async def _run_paced(self, task: Task, model: Model, model_name: str, paced: Model) -> None:
+        agent = self.agent_factory(paced)
         input, previous_response_id = run_input(task, model)
         resume_state = None
         if task.run_state:
@@ -223,7 +236,7 @@ class TaskWorker:
             model_name=model_name,
             input=resume_state if resume_state is not None else input,
             previous_response_id=previous_response_id,
-            model_settings=self.model_settings_factory(),
+            config=self._run_config(),
         )
         self._runs[task.pk] = run
         heartbeat = asyncio.get_running_loop().create_task(self._heartbeat(run))
@@ -234,6 +247,11 @@ class TaskWorker:
             with contextlib.suppress(asyncio.CancelledError):
                 await heartbeat
             self._runs.pop(task.pk, None)
+
+    def _run_config(self) -> RunConfig:
+        if self._config is None:
+            self._config = run_config(self.model_settings_factory())
+        return self._config
 
     async def _heartbeat(self, run: TaskRun) -> None:
         interval = max(1.0, settings.TASK_LEASE_SECONDS / 3)
@@ -259,5 +277,6 @@ def get_worker() -> TaskWorker:
     if _worker is None:
         # Many concurrent runs make the cyclic GC walk a large heap: see gc_tuning.
         tune_gc_for_workers()
+        apply_sdk_speedups()
         _worker = TaskWorker()
     return _worker

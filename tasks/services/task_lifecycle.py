@@ -15,7 +15,6 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
 from tasks.events import (
@@ -87,15 +86,16 @@ def claim_write(*, task_id: int, owner: str) -> EventWrite:
             "lease_owner": owner,
             "lease_expires_at": now + timedelta(seconds=settings.TASK_LEASE_SECONDS),
             "heartbeat_at": now,
-            "attempts": F("attempts") + 1,
             "started_at": now,
             "finished_at": None,
             "error": "",
             "updated_at": now,
         },
         guard={"status": Task.Status.QUEUED},
+        increments={"attempts": 1},
         # Several workers may try the same queued task: on PostgreSQL the losers skip it at once.
         skip_locked=True,
+        load=True,
     )
 
 
@@ -111,7 +111,7 @@ def task_claim(*, task_id: int, owner: str) -> Task | None:
     if not result.applied:
         return None
     events_publish_on_commit(result.events)
-    return task_for_run(task_id=task_id)
+    return result.task or task_for_run(task_id=task_id)
 
 
 def task_heartbeat(*, task_id: int, owner: str) -> tuple[bool, bool]:

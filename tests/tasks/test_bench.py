@@ -33,6 +33,7 @@ def test_bench_runs_and_prints_both_measurements():
     assert "Settings: DEBUG off; SDK tracing off" in text
     assert "1) Orchestration overhead per agent turn" in text
     assert "overhead (full - bare)" in text and "bare Runner.run_streamed" in text
+    assert "bare run_streamed, paced" in text and "turn slots" in text
     assert "2) 3 concurrent tasks x 2 turns" in text and "all started at once" in text
     assert "tasks completed 3/3" in text
     assert "starts spread over 0.01 s" in text
@@ -64,6 +65,7 @@ def _throughput(full_cpu: float) -> Throughput:
         turns=5,
         bare=Phase(wall=4.0, cpu=1.6),
         streamed=Phase(wall=4.5, cpu=2.0),
+        paced=Phase(wall=3.0, cpu=1.9),
         full=Phase(wall=4.0, cpu=full_cpu),
         completed=200,
         events=2400,
@@ -77,10 +79,11 @@ def test_a_cpu_bound_miss_is_explained_by_the_cpu_time():
     assert "3.5 ms each" in line and "alone 2.0 ms" in line and "1.40x ideal" in line
 
 
-def test_a_miss_with_cpu_to_spare_is_explained_by_tasks_moving_in_step():
+def test_a_miss_with_cpu_to_spare_is_explained_by_a_round_of_turns():
     line = throughput_verdict(_throughput(full_cpu=2.0), ideal=2.5)
 
-    assert line.startswith("CPU allows 0.80x ideal (2.0 ms per turn)")
+    assert line.startswith("Tasks started together get their model answers together")
+    assert "one round of 200 turns is 0.40 s of CPU (2.0 ms per turn" in line
 
 
 def test_gc_tuning_freezes_startup_objects_once():

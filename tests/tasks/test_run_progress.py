@@ -13,11 +13,11 @@ from agents.stream_events import RunItemStreamEvent
 from asgiref.sync import sync_to_async
 from django.utils import timezone
 
-from tasks.events import EventWrite
 from tasks.models import Task, Todo
 from tasks.runtime.progress import RunProgress
+from tasks.runtime.recorder import EventRecorder
 from tasks.runtime.worker import TaskWorker
-from tasks.runtime.writer import get_writer
+from tasks.services.task_finish import run_guard
 from tasks.services.task_lifecycle import task_recover_stale
 from tasks.services.task_start import task_start_free_text
 from tests.tasks.task_helpers import ModelStep, ScriptedModel, call, event_types, final, turn
@@ -127,13 +127,14 @@ def _tool_called(call_id: str) -> RunItemStreamEvent:
 async def test_a_history_with_a_call_awaiting_its_result_is_not_saved():
     # given a run whose last tool call has no result yet (e.g. paused for approval)
     task = await new_task()
-    progress = RunProgress(task.pk, owner="w1", prefix=[], input="Summarise the backlog")
+    progress = RunProgress(task.pk, prefix=[], input="Summarise the backlog")
     progress.track(_tool_called("c1"))
 
     # when the run flushes with that call outstanding
-    progress.save(settled=False)
+    updates = progress.updates(settled=False)
 
     # then nothing is written: a resumed model could not continue such a conversation
+    assert updates == {}
     assert progress.saves == 0
 
 
@@ -145,12 +146,13 @@ async def test_a_worker_that_lost_its_lease_does_not_overwrite_the_history():
         lease_owner="new-owner",
         history=[{"role": "user", "content": "x"}],
     )
-    progress = RunProgress(task.pk, owner="old-owner", prefix=[], input="Summarise the backlog")
+    progress = RunProgress(task.pk, prefix=[], input="Summarise the backlog")
     progress.track(_tool_called("c1"))
 
-    # when the old worker saves its history
-    progress.save(settled=True)
-    await get_writer().write(EventWrite(task_id=task.pk))  # applied after the queued save
+    # when the old worker flushes its batch with the history, as a run does
+    recorder = EventRecorder(task.pk, guard=run_guard("old-owner"))
+    recorder.update_task(**progress.updates(settled=True))
+    await recorder.flush()
+    await recorder.settle()
 
-    # then the task keeps the new owner's history
     assert (await Task.objects.aget(pk=task.pk)).history == [{"role": "user", "content": "x"}]

@@ -26,6 +26,7 @@ from channels.management.commands.runworker import Command as ChannelsRunworker
 from channels.worker import Worker
 from django.conf import settings
 
+from tasks.runtime.event_loop import use_worker_event_loop
 from tasks.runtime.worker import TaskWorker, get_worker
 from tasks.services.task_finish import task_release
 
@@ -101,3 +102,8 @@ class AgentWorker(Worker):
 class Command(ChannelsRunworker):
     help = "Runs a Channels worker; on the agent channel, the crash-safe agent task worker."
     worker_class = AgentWorker
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        loop = use_worker_event_loop()
+        logger.info("Worker event loop: %s", loop)
+        super().handle(*args, **options)
