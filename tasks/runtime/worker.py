@@ -3,7 +3,7 @@
 A wake-up (``task.run`` on ``settings.WORKER_CHANNEL``) or a sweep schedules a claim; the claim
 is a guarded ``UPDATE`` (queued -> running), so duplicated wake-ups and several workers are
 harmless. Runs are asyncio tasks limited by ``settings.WORKER_CONCURRENCY``; each renews its
-lease while it runs. Sweeps find queued tasks whose wake-up was lost, re-queue tasks whose
+lease while it runs, and they take the CPU a few turns at a time (``tasks.runtime.pacing``). Sweeps find queued tasks whose wake-up was lost, re-queue tasks whose
 worker died (expired lease) and expire approvals nobody decided in time. A claimed task with a
 saved run state (paused for approval, now decided) resumes it (``tasks.runtime.resume``)."""
 
@@ -208,16 +208,17 @@ class TaskWorker:
         if model_name != task.model:
             await sync_to_async(_set_model_name)(task.pk, model_name)
             task.model = model_name
+        # The run takes its turns through the worker's turn gate (tasks.runtime.pacing).
         paced = PacedModel(model, self.turns)
         await paced.begin()
         try:
-            await self._run_paced(task, model, model_name, paced)
+            await self._run_paced(task, model_name, paced)
         finally:
             paced.end()
 
-    async def _run_paced(self, task: Task, model: Model, model_name: str, paced: Model) -> None:
+    async def _run_paced(self, task: Task, model_name: str, paced: PacedModel) -> None:
         agent = self.agent_factory(paced)
-        input, previous_response_id = run_input(task, model)
+        input, previous_response_id = run_input(task, paced.inner)
         resume_state = None
         if task.run_state:
             # Paused for approval and now decided: continue the saved run, not a new one.
