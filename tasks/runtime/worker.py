@@ -3,8 +3,9 @@
 A wake-up (``task.run`` on ``settings.WORKER_CHANNEL``) or a sweep schedules a claim; the claim
 is a guarded ``UPDATE`` (queued -> running), so duplicated wake-ups and several workers are
 harmless. Runs are asyncio tasks limited by ``settings.WORKER_CONCURRENCY``; each renews its
-lease while it runs, and they take the CPU a few turns at a time (``tasks.runtime.pacing``). Sweeps find queued tasks whose wake-up was lost, re-queue tasks whose
-worker died (expired lease) and expire approvals nobody decided in time. A claimed task with a
+lease while it runs, and they take the CPU a few turns at a time (``tasks.runtime.pacing``).
+Sweeps find queued tasks whose wake-up was lost, re-queue tasks whose worker died (expired
+lease) and expire approvals nobody decided in time. A claimed task with a
 saved run state (paused for approval, now decided) resumes it (``tasks.runtime.resume``)."""
 
 from __future__ import annotations
