@@ -175,28 +175,23 @@ async def _bare_run(model: BenchModel, context: SupportContext) -> None:
     )
 
 
-async def _bare_streamed_run(model: BenchModel, context: SupportContext) -> None:
+async def _bare_streamed_run(
+    model: BenchModel, context: SupportContext, gate: TurnGate | None = None
+) -> None:
     """``Runner.run_streamed`` with every event consumed and nothing recorded: the SDK's own
-    cost on the worker's code path."""
-    result = Runner.run_streamed(
-        bench_agent(model), "Benchmark request", context=context, max_turns=model.turns
-    )
-    async for _ in result.stream_events():
-        pass
-
-
-async def _paced_streamed_run(model: BenchModel, gate: TurnGate, context: SupportContext) -> None:
-    """``_bare_streamed_run`` taking turns as the worker's runs do."""
-    paced = PacedModel(model, gate)
-    await paced.begin()
+    cost on the worker's code path; with ``gate``, taking turns as the worker's runs do."""
+    paced = PacedModel(model, gate) if gate is not None else None
+    if paced is not None:
+        await paced.begin()
     try:
         result = Runner.run_streamed(
-            bench_agent(paced), "Benchmark request", context=context, max_turns=model.turns
+            bench_agent(paced or model), "Benchmark request", context=context, max_turns=model.turns
         )
         async for _ in result.stream_events():
             pass
     finally:
-        paced.end()
+        if paced is not None:
+            paced.end()
 
 
 def _fixed_model(model: BenchModel) -> tuple[Model, str]:
@@ -298,7 +293,7 @@ async def measure_throughput(*, tasks: int, turns: int, delay: float) -> Through
     async def paced() -> None:
         gate = TurnGate(settings.WORKER_TURN_SLOTS)
         await asyncio.gather(
-            *(_paced_streamed_run(BenchModel(turns, delay), gate, context) for _ in ids)
+            *(_bare_streamed_run(BenchModel(turns, delay), context, gate) for _ in ids)
         )
 
     bare_phase = await _timed(bare)
