@@ -122,6 +122,13 @@ class PacedModel(Model):
                 await self.begin()
             yield event
 
+    # The SDK asks models for optional capabilities by name (e.g. whether it may add a default
+    # prompt cache key, which the OpenAI models allow): answer as the wrapped model would.
+    def __getattr__(self, name: str) -> Any:
+        if name == "inner":
+            raise AttributeError(name)
+        return getattr(self.inner, name)
+
     def get_retry_advice(self, request: Any) -> Any:
         return self.inner.get_retry_advice(request)
 

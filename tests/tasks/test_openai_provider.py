@@ -255,3 +255,54 @@ def test_describe_model_error_reads_connection_and_timeout_failures() -> None:
     wrapped = RuntimeError("run failed")
     wrapped.__cause__ = openai.APITimeoutError(request=request)
     assert "after 4 attempts" in provider.describe_model_error(wrapped)
+
+
+@pytest.mark.asyncio
+@pytest.mark.django_db(transaction=True)
+async def test_a_task_runs_through_the_worker_against_the_responses_api(stub: OpenAIStub) -> None:
+    # given a free-text task and a provider that answers with a tool call, then a reply
+    from asgiref.sync import sync_to_async
+
+    from tasks.models import Task
+    from tasks.runtime.worker import TaskWorker
+    from tasks.services.task_start import task_start_free_text
+
+    stub.script(
+        RESPONSES,
+        function_call_reply("add_todos", {"texts": ["Read the backlog"]}),
+        message_reply("Done: the backlog is read."),
+    )
+    task = await sync_to_async(task_start_free_text)(text="Summarise the backlog", user=None)
+
+    # when the worker runs it with the configured (OpenAI) model
+    worker = TaskWorker()
+    worker.wake(task.pk)
+    await worker.join()
+
+    # then it completes: the tool's result went back to the model, the reply is the output
+    task = await Task.objects.aget(pk=task.pk)
+    assert (task.status, task.model) == (Task.Status.COMPLETED, "gpt-5-mini")
+    assert task.final_output == "Done: the backlog is read."
+    second = stub.requests[1].body
+    assert [i.get("type") for i in second["input"]][-2:] == [
+        "function_call",
+        "function_call_output",
+    ]
+    assert all(request.body.get("stream") for request in stub.requests)
+
+
+def test_the_workers_pacing_wrapper_answers_the_sdks_capability_questions() -> None:
+    # The SDK adds a default prompt cache key for models on OpenAI's own endpoint, asking the
+    # model by attribute name: the worker's wrapper must answer as the model would.
+    from agents.run_internal.prompt_cache_key import _model_supports_default_prompt_cache_key
+
+    from tasks.runtime.pacing import PacedModel, TurnGate
+
+    client = openai.AsyncOpenAI(api_key="sk-test")  # api.openai.com; never called here
+    official = OpenAIResponsesModel(model="gpt-5-mini", openai_client=client)
+    assert _model_supports_default_prompt_cache_key(official)
+
+    paced = PacedModel(official, TurnGate(1))
+
+    assert _model_supports_default_prompt_cache_key(paced)
+    assert paced.model == "gpt-5-mini"
