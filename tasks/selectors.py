@@ -9,6 +9,7 @@ from django.contrib.auth.models import AbstractUser
 from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 
 from tasks.models import Task, Ticket, TicketChange, TicketMessage
+from tasks.services.task_ticket_actions import task_call_key
 from tools_app.errors import ApplicationError
 
 TICKET_NOT_FOUND = "No ticket with that number."
@@ -135,3 +136,12 @@ def ticket_recent_tasks(*, ticket_id: int, limit: int = 5) -> list[Task]:
     """The ticket's newest agent tasks with their to-dos (two queries whatever the count)."""
     qs = Task.objects.filter(ticket_id=ticket_id).prefetch_related("todos").order_by("-created_at")
     return list(qs[:limit])
+
+
+def task_posted_messages(*, task_id: int) -> list[tuple[str, TicketMessage]]:
+    """The replies and notes the task's tool calls posted, oldest first, with their call ids."""
+    prefix = task_call_key(task_id=task_id, call_id="")
+    messages = TicketMessage.objects.filter(
+        task_id=task_id, idempotency_key__startswith=prefix
+    ).order_by("created_at", "pk")
+    return [(str(m.idempotency_key).removeprefix(prefix), m) for m in messages]

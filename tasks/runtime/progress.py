@@ -12,7 +12,12 @@ stream has delivered that turn's events, so reading it at a boundary would lag. 
 when every tool call in it has its result (a conversation the model can continue) and only by
 the lease owner: it rides on the run's event batch of that boundary (``EventRecorder``), whose
 guard keeps a worker that lost its task from writing anything. A run resumed from a saved state
-(approval) does not save history: that state is its record until the run ends."""
+(approval) does not save history: that state is its record until the run ends.
+
+A reply or note posted in the last moments before a worker died is in the ticket thread but not
+in the saved history: a replayed turn (with new call ids, as OpenAI's models make) would post it
+again. ``with_posted_messages`` puts the calls that posted them back into the history, with
+their results, so the model sees what it already did."""
 
 from __future__ import annotations
 
@@ -23,6 +28,9 @@ from typing import Any
 from agents import ItemHelpers
 from agents.items import TResponseInputItem
 from agents.stream_events import RunItemStreamEvent, StreamEvent
+
+from tasks.models import Task, TicketMessage
+from tools_app.agent_tools.tickets import message_call_items
 
 logger = logging.getLogger(__name__)
 
@@ -72,3 +80,24 @@ class RunProgress:
         # A resumed run replays this history in full: a Responses API id from before it
         # would make the server hold a different conversation.
         return {"history": list(self.items), "previous_response_id": ""}
+
+
+def with_posted_messages(task: Task, posted: list[tuple[str, TicketMessage]]) -> list[Any]:
+    """The task's saved history (or its input, if none was saved) plus the calls that posted
+    ``posted`` (call id, message: the task's replies and notes) missing from it, oldest first,
+    each followed by its result."""
+    history = list(task.history or []) or ItemHelpers.input_to_new_input_list(task.input)
+    recorded = {
+        item.get("call_id")
+        for item in history
+        if isinstance(item, dict) and item.get("type") == "function_call_output"
+    }
+    missing = [(call_id, message) for call_id, message in posted if call_id not in recorded]
+    if not missing:
+        return list(task.history or [])
+    logger.info(
+        "Task %s: the saved history lacked %d posted message(s); their calls are added back",
+        task.pk,
+        len(missing),
+    )
+    return [*history, *(item for call_id, m in missing for item in message_call_items(m, call_id))]

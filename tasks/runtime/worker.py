@@ -30,10 +30,12 @@ from tasks.models import Task
 from tasks.runtime.errors import describe_run_error
 from tasks.runtime.gc_tuning import tune_gc_for_workers
 from tasks.runtime.pacing import PacedModel, TurnGate
+from tasks.runtime.progress import with_posted_messages
 from tasks.runtime.resume import ResumeError, resume_state_load
 from tasks.runtime.runner import TaskRun, run_config, run_input
 from tasks.runtime.sdk_speedups import apply_sdk_speedups
 from tasks.runtime.writer import get_writer
+from tasks.selectors import task_posted_messages
 from tasks.services.approvals import approval_expire_due
 from tasks.services.task_finish import failed_write
 from tasks.services.task_lifecycle import (
@@ -219,6 +221,12 @@ class TaskWorker:
 
     async def _run_paced(self, task: Task, model_name: str, paced: PacedModel) -> None:
         agent = self.agent_factory(paced)
+        if not task.run_state and not task.previous_response_id:
+            # What the task posted after its history was last saved (a worker died) goes back
+            # into the conversation, so a replayed turn does not post it again.
+            posted = await sync_to_async(task_posted_messages)(task_id=task.pk)
+            if posted:
+                task.history = with_posted_messages(task, posted)
         input, previous_response_id = run_input(task, paced.inner)
         resume_state = None
         if task.run_state:

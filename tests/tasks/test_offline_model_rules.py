@@ -631,3 +631,34 @@ def test_decisions_are_deterministic_for_the_same_data() -> None:
         return [json.dumps(item, sort_keys=True) for item in convo.items]
 
     assert transcript() == transcript()
+
+
+def test_after_a_crash_mid_wrap_up_only_the_calls_not_yet_made_are_made() -> None:
+    # given a run that reached its wrap-up turn (reply, note, status) after the refund
+    support = FakeSupport(
+        orders=[subscription("ORD-7", "2026-10", 2), subscription("ORD-6", "2026-10", 5)]
+    )
+    paused = run_offline(ticket_text(), support, stop_at="issue_refund")
+    refund = {
+        "refund": {"id": 41, "order_number": "ORD-7", "amount": "29.00", "order_status": "refunded"}
+    }
+    wrapping = run_offline(answer_pending(paused, json.dumps(refund)), support, stop_at="x")
+    wrap_up = {"reply_to_customer", "add_internal_note", "set_ticket_status"}
+    # and a worker that died when only the reply had been posted: the next worker's
+    # conversation is the one before that turn, then the reply's call and result (put back by
+    # tasks.runtime.progress), and nothing of the note or the status
+    reply_id = next(
+        i["call_id"]
+        for i in wrapping.items
+        if i.get("type") == "function_call" and i["name"] == "reply_to_customer"
+    )
+    turn_start = next(n for n, i in enumerate(wrapping.items) if i.get("call_id") == reply_id)
+    items = wrapping.items[:turn_start] + [
+        i for i in wrapping.items[turn_start:] if i.get("call_id") == reply_id
+    ]
+
+    # when the model decides again
+    decision = decide(items)
+
+    # then it does not reply a second time: it makes the note and sets the status
+    assert {c.name for c in decision.calls} & wrap_up == {"add_internal_note", "set_ticket_status"}

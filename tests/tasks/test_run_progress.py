@@ -5,6 +5,7 @@ the saved tool calls again."""
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -156,3 +157,99 @@ async def test_a_worker_that_lost_its_lease_does_not_overwrite_the_history():
     await recorder.settle()
 
     assert (await Task.objects.aget(pk=task.pk)).history == [{"role": "user", "content": "x"}]
+
+
+def _task_that_replied_after_its_last_save(*, history: list[Any]) -> Task:
+    """A queued task on a ticket (a dead worker's, recovered) whose reply under call
+    ``c-lost`` reached the thread after ``history`` was last saved."""
+    from tasks.services.task_ticket_actions import task_reply_to_customer
+    from tests.factories import make_task, make_ticket
+
+    ticket = make_ticket()
+    task = make_task(ticket=ticket, status=Task.Status.QUEUED, history=history, input="Help")
+    task_reply_to_customer(
+        task_id=task.pk, ticket_id=ticket.pk, body="We refunded the duplicate.", call_id="c-lost"
+    )
+    return task
+
+
+def _agent_replies(task: Task) -> int:
+    from tasks.models import TicketMessage
+
+    return TicketMessage.objects.filter(
+        ticket_id=task.ticket_id, author_kind=TicketMessage.AuthorKind.AGENT
+    ).count()
+
+
+async def test_a_reply_posted_after_the_last_save_is_put_back_into_the_conversation():
+    # given a recovered task whose saved history ends before the reply it posted
+    saved = [
+        {"role": "user", "content": "Help"},
+        {"type": "function_call", "call_id": "c1", "name": "add_todos", "arguments": "{}"},
+        {"type": "function_call_output", "call_id": "c1", "output": "{}"},
+    ]
+    task = await sync_to_async(_task_that_replied_after_its_last_save)(history=saved)
+    model = ScriptedModel([final("All done.")])
+
+    # when a worker runs it again
+    worker = TaskWorker(model_factory=lambda: (model, "scripted"))
+    worker.wake(task.pk)
+    await worker.join()
+
+    # then the model sees the saved conversation, then the call that posted the reply and its
+    # result: it knows it replied (a model replaying the turn would otherwise reply again)
+    assert model.first_call is not None
+    sent = model.first_call.input
+    assert isinstance(sent, list) and sent[:3] == saved
+    call, result = sent[3], sent[4]
+    assert (call["type"], call["name"], call["call_id"]) == (
+        "function_call",
+        "reply_to_customer",
+        "c-lost",
+    )
+    assert json.loads(call["arguments"]) == {"body": "We refunded the duplicate."}
+    assert (result["type"], result["call_id"]) == ("function_call_output", "c-lost")
+    assert "message" in json.loads(result["output"])
+    assert await sync_to_async(_agent_replies)(task) == 1
+    task = await Task.objects.aget(pk=task.pk)
+    assert task.status == Task.Status.COMPLETED
+    assert outputs(task.history) == ["c1", "c-lost"]
+
+
+async def test_a_task_that_died_before_any_save_starts_from_its_input_and_its_reply():
+    # given the reply was posted before the first history save
+    task = await sync_to_async(_task_that_replied_after_its_last_save)(history=[])
+    model = ScriptedModel([final("All done.")])
+
+    # when a worker runs it again
+    worker = TaskWorker(model_factory=lambda: (model, "scripted"))
+    worker.wake(task.pk)
+    await worker.join()
+
+    # then the conversation is the request, then the reply's call and result
+    assert model.first_call is not None
+    sent = model.first_call.input
+    assert isinstance(sent, list) and sent[0] == {"role": "user", "content": "Help"}
+    assert outputs(sent) == ["c-lost"]
+
+
+async def test_a_history_that_recorded_the_reply_is_sent_as_it_is():
+    # given a saved history that already holds the reply's call and result
+    saved = [
+        {"role": "user", "content": "Help"},
+        {
+            "type": "function_call",
+            "call_id": "c-lost",
+            "name": "reply_to_customer",
+            "arguments": "{}",
+        },
+        {"type": "function_call_output", "call_id": "c-lost", "output": "{}"},
+    ]
+    task = await sync_to_async(_task_that_replied_after_its_last_save)(history=saved)
+    model = ScriptedModel([final("All done.")])
+
+    worker = TaskWorker(model_factory=lambda: (model, "scripted"))
+    worker.wake(task.pk)
+    await worker.join()
+
+    assert model.first_call is not None and model.first_call.input == saved

@@ -8,13 +8,14 @@ from agents.tool_context import ToolContext
 from asgiref.sync import sync_to_async
 
 from tasks.agents.context import SupportContext
+from tasks.models import TicketMessage
 from tasks.selectors import ticket_get_by_id, ticket_search, ticket_thread
 from tasks.services.task_ticket_actions import (
     task_add_internal_note,
     task_reply_to_customer,
     task_set_ticket_status,
 )
-from tools_app.agent_tools.base import customer_id_of, support_tool, ticket_id_of
+from tools_app.agent_tools.base import customer_id_of, encode, support_tool, ticket_id_of
 from tools_app.agent_tools.serializers import message_dict, ticket_dict
 
 SEARCH_LIMIT = 10
@@ -33,6 +34,25 @@ def _search(customer_id: int, query: str) -> dict[str, Any]:
 
 def _message_result(message: Any) -> dict[str, Any]:
     return {"message": {"id": message.pk, "created_at": message.created_at.isoformat()}}
+
+
+def message_call_items(message: TicketMessage, call_id: str) -> list[dict[str, Any]]:
+    """The conversation items of the tool call that posted ``message`` (a reply or a note),
+    as the run recorded them: the call, then its result."""
+    name = add_internal_note.name if message.is_internal else reply_to_customer.name
+    return [
+        {
+            "type": "function_call",
+            "call_id": call_id,
+            "name": name,
+            "arguments": encode({"body": message.body}),
+        },
+        {
+            "type": "function_call_output",
+            "call_id": call_id,
+            "output": encode(_message_result(message)),
+        },
+    ]
 
 
 @support_tool

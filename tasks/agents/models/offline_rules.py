@@ -189,15 +189,17 @@ def decide_ticket(transcript: Transcript, box: Toolbox) -> Decision:
     outcome = outcome_of(transcript.latest(action.name) if action else None)
     wrap = compose(findings, facts, outcome)
     acted = {**checked, "act": "done" if outcome.state == "done" else "skipped"}
-    if any(box.has(name) for name in WRAPUP_TOOLS) and not transcript.has(*WRAPUP_TOOLS):
+    wrapup = [
+        PlannedCall("reply_to_customer", {"body": wrap.reply}),
+        PlannedCall("add_internal_note", {"body": wrap.note}),
+        PlannedCall("set_ticket_status", {"status": wrap.status}),
+    ]
+    # Each wrap-up call once: after a worker died mid-turn, only the ones not yet made.
+    pending = [c for c in wrapup if box.has(c.name) and not transcript.has(c.name)]
+    if pending:
         return Decision(
             _outcome_reasoning(findings, outcome, wrap),
-            [
-                *board.move({**acted, "reply": "in_progress"}),
-                PlannedCall("reply_to_customer", {"body": wrap.reply}),
-                PlannedCall("add_internal_note", {"body": wrap.note}),
-                PlannedCall("set_ticket_status", {"status": wrap.status}),
-            ],
+            [*board.move({**acted, "reply": "in_progress"}), *pending],
         )
     ticks = board.move({**acted, "reply": "done", "wrapup": "done"})
     if ticks:
