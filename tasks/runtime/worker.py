@@ -221,7 +221,8 @@ class TaskWorker:
 
     async def _run_paced(self, task: Task, model_name: str, paced: PacedModel) -> None:
         agent = self.agent_factory(paced)
-        if not task.run_state and not task.previous_response_id:
+        replaying = bool(task.history) or task.attempts > 1  # a first run has posted nothing
+        if replaying and not task.run_state and not task.previous_response_id:
             # What the task posted after its history was last saved (a worker died) goes back
             # into the conversation, so a replayed turn does not post it again.
             posted = await sync_to_async(task_posted_messages)(task_id=task.pk)

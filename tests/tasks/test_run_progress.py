@@ -166,7 +166,10 @@ def _task_that_replied_after_its_last_save(*, history: list[Any]) -> Task:
     from tests.factories import make_task, make_ticket
 
     ticket = make_ticket()
-    task = make_task(ticket=ticket, status=Task.Status.QUEUED, history=history, input="Help")
+    # attempts=1: the dead worker's claim
+    task = make_task(
+        ticket=ticket, status=Task.Status.QUEUED, history=history, input="Help", attempts=1
+    )
     task_reply_to_customer(
         task_id=task.pk, ticket_id=ticket.pk, body="We refunded the duplicate.", call_id="c-lost"
     )
