@@ -92,23 +92,28 @@ def live_message(*, task_id: int, type: str, data: dict[str, Any]) -> dict[str, 
     }
 
 
-def _listener_check(layer: Any) -> Callable[[str], bool]:
-    """Whether anyone listens to a group: known for the in-memory layer (nothing is rendered
-    for a group nobody watches), assumed for the others."""
+def _local_groups(layer: Any) -> dict[str, Any] | None:
+    """The groups of this process's in-memory layer (who listens is known); None for layers
+    shared with other processes (Redis: listeners are assumed)."""
     groups = getattr(layer, "groups", None)
     if isinstance(layer, InMemoryChannelLayer) and isinstance(groups, dict):
-        return lambda group: bool(groups.get(group))
-    return lambda group: True
+        return groups
+    return None
+
+
+def _listener_check(layer: Any) -> Callable[[str], bool]:
+    """Whether anyone listens to a group (nothing is rendered for a group nobody watches)."""
+    groups = _local_groups(layer)
+    if groups is None:
+        return lambda group: True
+    return lambda group: bool(groups.get(group))
 
 
 def _anyone_listening(layer: Any) -> bool:
-    """False only when the layer is this process's in-memory one and no socket joined any
-    group: there is nobody to send to (a socket that joins later catches up from the
-    database)."""
-    groups = getattr(layer, "groups", None)
-    if isinstance(layer, InMemoryChannelLayer) and isinstance(groups, dict):
-        return any(groups.values())
-    return True
+    """False only when no socket of this process's in-memory layer joined any group: there is
+    nobody to send to (a socket that joins later catches up from the database)."""
+    groups = _local_groups(layer)
+    return groups is None or any(groups.values())
 
 
 def _plain(messages: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:

@@ -184,22 +184,22 @@ def _update_task_row(write: EventWrite, increments: dict[str, int]) -> bool:
     qn = connection.ops.quote_name
     sets, params = [], []
     for name, amount in increments.items():
-        column = qn(_column(name))
+        column = qn(_COLUMNS[name])
         sets.append(f"{column} = {column} + %s")
         params.append(amount)
     for name, value in write.updates.items():
-        sets.append(f"{qn(_column(name))} = %s")
+        sets.append(f"{qn(_COLUMNS[name])} = %s")
         params.append(_PLAIN_FIELDS[name].get_db_prep_save(value, connection=connection))
     if not sets:
-        column = qn(_column("last_seq"))
+        column = qn(_COLUMNS["last_seq"])
         sets.append(f"{column} = {column}")
-    where = [f"{qn(_column('id'))} = %s"]
+    where = [f"{qn(_COLUMNS[Task._meta.pk.name])} = %s"]
     params.append(write.task_id)
     for name, value in write.guard.items():
         if value is None:
-            where.append(f"{qn(_column(name))} IS NULL")
+            where.append(f"{qn(_COLUMNS[name])} IS NULL")
             continue
-        where.append(f"{qn(_column(name))} = %s")
+        where.append(f"{qn(_COLUMNS[name])} = %s")
         params.append(_PLAIN_FIELDS[name].get_db_prep_value(value, connection, prepared=False))
     table = qn(Task._meta.db_table)
     sql = f"UPDATE {table} SET {', '.join(sets)} WHERE {' AND '.join(where)}"
@@ -214,10 +214,6 @@ _PLAIN_FIELDS: dict[str, Field[Any, Any]] = {
 _COLUMNS: dict[str, str] = {
     f.name: f.get_attname_column()[1] or f.name for f in Task._meta.concrete_fields
 }
-
-
-def _column(name: str) -> str:
-    return _COLUMNS[name]
 
 
 def _plain_row_write(write: EventWrite) -> bool:

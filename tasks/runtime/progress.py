@@ -35,7 +35,7 @@ from tools_app.agent_tools.tickets import message_call_items
 logger = logging.getLogger(__name__)
 
 
-def _plain(item: Any) -> Any:
+def plain(item: Any) -> Any:
     # Items may hold SDK/pydantic objects: store what JSON holds, as the completed run does.
     return json.loads(json.dumps(item, default=str))
 
@@ -52,7 +52,7 @@ class RunProgress:
         self.items: list[Any] | None = (
             None
             if input is None
-            else [*prefix, *map(_plain, ItemHelpers.input_to_new_input_list(input))]
+            else [*prefix, *map(plain, ItemHelpers.input_to_new_input_list(input))]
         )
         self._saved = len(self.items) if self.items is not None else 0
         self.saves = 0
@@ -66,7 +66,7 @@ class RunProgress:
             return
         try:
             # Each item is made plain once, when it arrives, not the whole history every turn.
-            self.items.append(_plain(to_input()))
+            self.items.append(plain(to_input()))
         except Exception:
             logger.debug("Task %s: item %r kept out of the history", self.task_id, event.item)
 

@@ -21,7 +21,7 @@ from tasks.events import EventWrite, TaskEventType
 from tasks.models import Task
 from tasks.runtime.errors import describe_run_error
 from tasks.runtime.pacing import PacedModel
-from tasks.runtime.progress import RunProgress
+from tasks.runtime.progress import RunProgress, plain
 from tasks.runtime.recorder import EventRecorder
 from tasks.runtime.resume import interruption_call_id, interruption_tool_name
 from tasks.runtime.stream_mapping import StreamMapper, parse_json
@@ -255,8 +255,7 @@ class TaskRun:
             completed_write,
             Task.Status.COMPLETED,
             final_output=final,
-            history=self.history_prefix
-            + json.loads(json.dumps(result.to_input_list(), default=str)),
+            history=self.history_prefix + plain(result.to_input_list()),
             previous_response_id=result.last_response_id or "",
         )
 
