@@ -225,6 +225,10 @@ TASK_LEASE_SECONDS = env_int("AGENTDESK_LEASE_SECONDS", 30, minimum=3)
 WORKER_SWEEP_SECONDS = env_float("AGENTDESK_SWEEP_SECONDS", 10.0, minimum=0.1)
 TASK_MAX_ATTEMPTS = env_int("AGENTDESK_MAX_ATTEMPTS", 3, minimum=1)
 APPROVAL_EXPIRY_HOURS = env_int("AGENTDESK_APPROVAL_EXPIRY_HOURS", 72, minimum=1)
+# Four-eyes rule: the person who started a task cannot approve its refunds.
+APPROVAL_FOUR_EYES = env_bool("AGENTDESK_APPROVAL_FOUR_EYES", True)
+# Task starts (single, bulk items, free text) one user may make per minute; 0 turns it off.
+TASK_STARTS_PER_MINUTE = env_int("AGENTDESK_TASK_STARTS_PER_MINUTE", 60, minimum=0)
 
 # USD per 1M tokens (input, output). Unknown models cost 0 and are flagged in the UI.
 MODEL_PRICES: dict[str, tuple[Decimal, Decimal]] = {

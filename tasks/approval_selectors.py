@@ -12,7 +12,7 @@ from django.db.models import Case, IntegerField, QuerySet, Value, When
 from django.urls import reverse
 from django.utils import timezone
 
-from tasks.models import ApprovalRequest, Task, Ticket
+from tasks.models import ApprovalRequest, Task, Ticket, TicketMessage
 from tools_app.errors import ApplicationError
 from tools_app.models import Article, Customer, Order, Refund
 from tools_app.selectors import REFUND_POLICY_SLUG, order_get, refund_policy_rules
@@ -22,10 +22,15 @@ ORDER_NOT_THE_CUSTOMERS = "No order with this number belongs to the ticket's cus
 NO_CUSTOMER = "The task has no ticket customer, so no order can be refunded."
 
 
-def approval_decisions(*, task_id: int) -> dict[str, ApprovalRequest]:
-    """The task's approval requests by tool call id (with who decided)."""
-    qs = ApprovalRequest.objects.filter(task_id=task_id).select_related("decided_by")
-    return {approval.call_id: approval for approval in qs}
+def approval_decisions(*, task_id: int) -> dict[tuple[str, str], ApprovalRequest]:
+    """The task's approval requests by (tool call id, action digest), newest winning (with
+    who decided). A used one stays: a resume replayed after a worker died finds its refund."""
+    qs = (
+        ApprovalRequest.objects.filter(task_id=task_id)
+        .select_related("decided_by")
+        .order_by("created_at", "pk")
+    )
+    return {(approval.call_id, approval.digest): approval for approval in qs}
 
 
 def task_approvals(*, task_id: int) -> list[ApprovalRequest]:
@@ -83,6 +88,22 @@ class ApprovalEvidence:
     checks: list[PolicyCheck] = field(default_factory=list)
     task_url: str = ""
     ticket_url: str = ""
+    # The ticket's thread with internal notes: what staff know ("chargeback open, do not
+    # refund") is in front of the person deciding.
+    thread: list[TicketMessage] = field(default_factory=list)
+    # Other requests about the same order (any task), newest first.
+    other_requests: list[ApprovalRequest] = field(default_factory=list)
+    # Running totals on the order against the agent limit.
+    agent_refunded: Decimal = Decimal("0")
+    approved_unpaid: Decimal = Decimal("0")
+
+    @property
+    def internal_notes(self) -> list[TicketMessage]:
+        return [m for m in self.thread if m.is_internal]
+
+    @property
+    def agent_total_if_approved(self) -> Decimal:
+        return self.agent_refunded + self.approved_unpaid + (self.amount or Decimal("0"))
 
     @property
     def within_policy(self) -> bool:
@@ -114,6 +135,12 @@ def approval_evidence(*, approval: ApprovalRequest) -> ApprovalEvidence:
         task_url=reverse("tasks:task_detail", args=[task.pk]),
         ticket_url=reverse("tasks:ticket_detail", args=[ticket.number]) if ticket else "",
     )
+    if ticket is not None:
+        evidence.thread = list(
+            TicketMessage.objects.filter(ticket=ticket)
+            .select_related("author")
+            .order_by("created_at", "pk")
+        )
     evidence.policy = Article.objects.filter(slug=REFUND_POLICY_SLUG).first()
     evidence.rules = refund_policy_rules()
     number = str(arguments.get("order_number") or "")
@@ -132,8 +159,25 @@ def approval_evidence(*, approval: ApprovalRequest) -> ApprovalEvidence:
             .exclude(pk=order.pk)
             .order_by("charged_at")
         )
-    evidence.refunds = list(order.refunds.order_by("created_at"))
-    evidence.checks = _policy_checks(order, evidence.amount, evidence.rules)
+    evidence.refunds = list(order.refunds.select_related("approval_request").order_by("created_at"))
+    evidence.other_requests = list(
+        ApprovalRequest.objects.filter(subject=f"order:{order.pk}")
+        .exclude(pk=approval.pk)
+        .select_related("task", "decided_by")
+        .order_by("-created_at")
+    )
+    evidence.agent_refunded = sum(
+        (r.amount for r in evidence.refunds if r.task_id is not None), Decimal("0")
+    )
+    evidence.approved_unpaid = sum(
+        (
+            _amount((r.action or {}).get("arguments", {}).get("amount")) or Decimal("0")
+            for r in evidence.other_requests
+            if r.status == ApprovalRequest.Status.APPROVED and r.refund_id is None
+        ),
+        Decimal("0"),
+    )
+    evidence.checks = _policy_checks(order, evidence)
     return evidence
 
 
@@ -144,9 +188,8 @@ def _amount(raw: object) -> Decimal | None:
         return None
 
 
-def _policy_checks(
-    order: Order, amount: Decimal | None, rules: dict[str, Any]
-) -> list[PolicyCheck]:
+def _policy_checks(order: Order, evidence: ApprovalEvidence) -> list[PolicyCheck]:
+    amount, rules = evidence.amount, evidence.rules
     statuses = [str(s) for s in rules.get("refundable_statuses") or []]
     window = int(rules.get("refund_window_days") or 0)
     limit = Decimal(str(rules.get("max_refund_amount") or "0"))
@@ -170,14 +213,17 @@ def _policy_checks(
         return checks
     checks += [
         PolicyCheck(
-            "Within the agent refund limit",
-            amount <= limit,
-            f"{amount:.2f} {currency} of at most {limit:.2f} {currency}",
+            "Within the agent refund limit (per order, in total)",
+            evidence.agent_total_if_approved <= limit,
+            f"{evidence.agent_refunded:.2f} refunded by agents + {evidence.approved_unpaid:.2f}"
+            f" approved, not yet paid + {amount:.2f} asked = {evidence.agent_total_if_approved:.2f}"
+            f" {currency} of at most {limit:.2f} {currency}",
         ),
         PolicyCheck(
             "Within what remains refundable",
-            amount <= order.refundable_amount,
-            f"{amount:.2f} {currency} of {order.refundable_amount:.2f} {currency} remaining",
+            amount + evidence.approved_unpaid <= order.refundable_amount,
+            f"{amount:.2f} {currency} (+ {evidence.approved_unpaid:.2f} approved, not yet paid)"
+            f" of {order.refundable_amount:.2f} {currency} remaining",
         ),
     ]
     return checks

@@ -157,6 +157,9 @@ class Task(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     attempts = models.PositiveIntegerField(default=0)
+    # Which run of the task this is: a follow-up or a Retry starts a new one (a resume after
+    # approval, or a replay after a worker died, continues the same). Approvals are bound to it.
+    run_number = models.PositiveIntegerField(default=1)
     cancel_requested = models.BooleanField(default=False)
     lease_owner = models.CharField(max_length=100, blank=True, default="")
     lease_expires_at = models.DateTimeField(null=True, blank=True)
@@ -233,6 +236,10 @@ class TaskEvent(models.Model):
 
 
 class ApprovalRequest(models.Model):
+    """One exact action an agent asked a person to allow: tool, canonical arguments, task and
+    run (``action``, hashed into ``digest``). It is decided once and used at most once; a new
+    pause always makes a new request."""
+
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
         APPROVED = "approved", "Approved"
@@ -240,9 +247,16 @@ class ApprovalRequest(models.Model):
         EXPIRED = "expired", "Expired"
 
     task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="approvals")
+    run_number = models.PositiveIntegerField(default=1)
     tool_name = models.CharField(max_length=100)
     call_id = models.CharField(max_length=200)
     arguments = models.JSONField(default=dict)
+    # What the approval covers, canonical (order number, decimal amount, reason, task, run),
+    # and its SHA-256: execution pays only for a call whose own digest equals it.
+    action = models.JSONField(default=dict)
+    digest = models.CharField(max_length=64, blank=True, default="")
+    # What the action touches ("order:<id>"): at most one pending request per subject.
+    subject = models.CharField(max_length=100, blank=True, default="")
     summary = models.CharField(max_length=300)
     reason = models.TextField(blank=True, default="")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
@@ -253,13 +267,32 @@ class ApprovalRequest(models.Model):
     note = models.TextField(blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField(null=True, blank=True)
+    # The refund this approval paid for, once executed (single use).
+    refund = models.OneToOneField(
+        "tools_app.Refund",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="approval_request",
+    )
+    used_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
         permissions = [("decide_approvalrequest", "Can approve or reject agent actions")]
         constraints = [
-            models.UniqueConstraint(fields=["task", "call_id"], name="approval_unique_call"),
+            models.UniqueConstraint(
+                fields=["task", "call_id"],
+                condition=models.Q(status="pending"),
+                name="approval_one_pending_per_call",
+            ),
+            models.UniqueConstraint(
+                fields=["subject"],
+                condition=models.Q(status="pending") & ~models.Q(subject=""),
+                name="approval_one_pending_per_subject",
+            ),
         ]
+        indexes = [models.Index(fields=["task", "digest"])]
 
     def __str__(self) -> str:
         return f"{self.get_status_display()}: {self.summary}"

@@ -138,9 +138,9 @@ def ticket_recent_tasks(*, ticket_id: int, limit: int = 5) -> list[Task]:
     return list(qs[:limit])
 
 
-def task_posted_messages(*, task_id: int) -> list[tuple[str, TicketMessage]]:
-    """The replies and notes the task's tool calls posted, oldest first, with their call ids."""
-    prefix = task_call_key(task_id=task_id, call_id="")
+def task_posted_messages(*, task_id: int, run_number: int = 1) -> list[tuple[str, TicketMessage]]:
+    """The replies and notes the run's tool calls posted, oldest first, with their call ids."""
+    prefix = task_call_key(task_id=task_id, run_number=run_number, call_id="")
     messages = TicketMessage.objects.filter(
         task_id=task_id, idempotency_key__startswith=prefix
     ).order_by("created_at", "pk")

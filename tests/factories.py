@@ -11,6 +11,7 @@ from django.contrib.auth.models import Group, Permission, User
 from django.utils import timezone
 
 from tasks.models import ApiToken, ApprovalRequest, Task, TaskEvent, Ticket, TicketMessage, Todo
+from tasks.services.approval_actions import Action
 from tools_app.models import Article, Customer, Order, Refund
 
 _seq = itertools.count(1)
@@ -139,14 +140,33 @@ def make_approval(
         customer = task.ticket.customer if task.ticket and task.ticket.customer else None
         order = make_order(customer=customer)
     n = next(_seq)
+    arguments = kw.pop(
+        "arguments", {"order_number": order.number, "amount": "20.00", "reason": "Duplicate"}
+    )
+    action = approval_action(task=task, arguments=arguments, run_number=kw.get("run_number", 1))
     defaults: dict[str, Any] = {
         "tool_name": "issue_refund",
         "call_id": f"call_{n}",
-        "arguments": {"order_number": order.number, "amount": "20.00", "reason": "Duplicate"},
+        "arguments": arguments,
+        "action": action.as_dict(),
+        "digest": action.digest,
+        "subject": f"order:{order.pk}",
         "summary": f"Refund 20.00 USD on {order.number}",
         "reason": "The customer was charged twice.",
     }
     return ApprovalRequest.objects.create(task=task, **{**defaults, **kw})
+
+
+def approval_action(*, task: Task, arguments: dict[str, Any], run_number: int = 1) -> Action:
+    """The action a refund call with ``arguments`` takes in ``task`` (canonical, as the tool
+    derives it)."""
+    amount = Decimal(str(arguments.get("amount", "0"))).quantize(Decimal("0.01"))
+    canonical = {
+        "order_number": str(arguments.get("order_number", "")),
+        "amount": f"{amount}",
+        "reason": " ".join(str(arguments.get("reason", "")).split()),
+    }
+    return Action("issue_refund", canonical, task.pk, run_number)
 
 
 def make_refund(*, order: Order | None = None, **kw: Any) -> Refund:

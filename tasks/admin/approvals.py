@@ -30,7 +30,12 @@ from django.utils import timezone
 from tasks.admin.common import ReadOnlyAdminMixin, admin_link, pretty_json
 from tasks.approval_selectors import approval_evidence
 from tasks.models import ApprovalRequest
-from tasks.services.approvals import APPROVAL_NOT_FOUND, approval_decide, user_can_decide
+from tasks.services.approvals import (
+    APPROVAL_NOT_FOUND,
+    approval_decide,
+    user_can_decide,
+    user_started_task,
+)
 from tools_app.errors import ApplicationError
 
 # Sort rank of each status in the list: what needs a decision comes first.
@@ -101,7 +106,7 @@ class ApprovalRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     date_hierarchy = "created_at"
     actions = ("approve_selected", "reject_selected")
     fieldsets = (
-        (None, {"fields": ("summary", "status", "tool_name", "reason")}),
+        (None, {"fields": ("summary", "status", "tool_name", "reason", "run_number", "digest")}),
         (
             "Evidence",
             {"fields": ("amount", "order_number", "customer", "task_link", "arguments_json")},
@@ -114,6 +119,8 @@ class ApprovalRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "status",
         "tool_name",
         "reason",
+        "run_number",
+        "digest",
         "amount",
         "order_number",
         "customer",
@@ -233,9 +240,12 @@ class ApprovalRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         approval = self.get_object(request, unquote(object_id))
         if approval is not None and self.has_view_permission(request, approval):
             context["evidence"] = approval_evidence(approval=approval)
+            own_task = user_started_task(request.user, approval)
+            context["own_task"] = own_task
             context["can_decide"] = (
                 self.has_decide_permission(request)
                 and approval.status == ApprovalRequest.Status.PENDING
+                and not own_task
             )
             context["decide_url"] = reverse(
                 f"admin:{self.opts.app_label}_{self.opts.model_name}_decide", args=[approval.pk]

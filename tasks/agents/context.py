@@ -14,6 +14,8 @@ class SupportContext:
     ticket_id: int | None
     customer_id: int | None
     user_id: int | None
+    # The task's run this context belongs to (``Task.run_number``): approvals are bound to it.
+    run_number: int = 1
 
     @staticmethod
     def serialize(context: Any) -> Mapping[str, Any]:
@@ -28,4 +30,5 @@ class SupportContext:
             ticket_id=data.get("ticket_id"),
             customer_id=data.get("customer_id"),
             user_id=data.get("user_id"),
+            run_number=int(data.get("run_number") or 1),
         )

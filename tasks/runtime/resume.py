@@ -6,10 +6,16 @@ paused run: it is loaded with ``RunState.from_json``, each paused call gets its 
 on with ``Runner.run_streamed(agent, state)``. A state that cannot be loaded fails the task with
 a readable reason: nothing paused in it ever runs, so no refund is made.
 
+Each paused call is matched to its decision by the action it would take: the digest of its
+tool, canonical arguments, task and run must equal a decided request's (the call id alone is
+not enough: ids repeat across runs). A call with no matching decision is left undecided, so
+the run pauses on it again and a new request is made; nothing is ever approved by a decision
+about something else.
+
 A resume is single-use through the claim (a guarded ``queued -> running`` update): a wake-up
 delivered twice finds the task already running. The state is kept until the run ends, so a
 worker that dies mid-resume is recovered like any other (lease expiry) and resumes again; the
-refund's idempotency key (``task-<id>-call-<call id>``) then returns the refund already made."""
+approval's refund is then the refund already made."""
 
 from __future__ import annotations
 
@@ -22,8 +28,12 @@ from asgiref.sync import sync_to_async
 from tasks.agents.context import SupportContext
 from tasks.approval_selectors import approval_decisions
 from tasks.models import ApprovalRequest, Task
+from tasks.services.approval_actions import Action
 from tasks.services.approvals import approval_rejection_message
 from tasks.services.task_finish import RUN_STATE_VERSION
+from tools_app.agent_tools import APPROVAL_ACTIONS
+from tools_app.agent_tools.base import parse_arguments
+from tools_app.errors import ApplicationError
 
 RESUME_FAILED = (
     "The paused run could not be resumed: {detail}. Nothing it was waiting for was done (no"
@@ -34,7 +44,7 @@ STATE_NOT_JSON = "the saved run state is not valid JSON"
 STATE_REJECTED = "the agent SDK could not load the saved run state ({detail})"
 STATE_OTHER_TASK = "the saved run state belongs to another task"
 STATE_NOTHING_PAUSED = "the saved run state has no paused tool call"
-CALL_UNDECIDED = "the tool call {call_id} has no decision"
+CALL_UNDECIDED = "the tool call {call_id} is still waiting for a decision"
 
 
 class ResumeError(Exception):
@@ -96,11 +106,29 @@ async def resume_state_load(
     decisions = await sync_to_async(approval_decisions)(task_id=task.pk)
     for item in interruptions:
         call_id = interruption_call_id(item)
-        approval = decisions.get(call_id)
-        if approval is None or approval.status == ApprovalRequest.Status.PENDING:
+        digest = await _call_digest(item, context)
+        approval = decisions.get((call_id, digest)) if digest else None
+        if approval is None:
+            continue  # no decision about this exact action: the run asks again
+        if approval.status == ApprovalRequest.Status.PENDING:
             raise ResumeError(CALL_UNDECIDED.format(call_id=call_id))
         if approval.status == ApprovalRequest.Status.APPROVED:
             state.approve(item)
         else:
             state.reject(item, rejection_message=approval_rejection_message(approval))
     return state
+
+
+async def _call_digest(item: Any, context: SupportContext) -> str:
+    """The digest of the action a paused call would take ("" if it is not a valid call)."""
+    name = interruption_tool_name(item)
+    raw = item.raw_item
+    text = raw.get("arguments") if isinstance(raw, dict) else getattr(raw, "arguments", "")
+    try:
+        arguments = parse_arguments(str(text or ""))
+        canonical = APPROVAL_ACTIONS.get(name)
+        if canonical is None:
+            return Action(name, arguments, context.task_id, context.run_number).digest
+        return (await canonical(context, arguments)).digest
+    except ApplicationError:
+        return ""

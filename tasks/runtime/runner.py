@@ -9,7 +9,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from agents import Agent, Model, ModelSettings, RunConfig, Runner, RunState
+from agents import Agent, Model, ModelSettings, RunConfig, Runner, RunState, ToolExecutionConfig
 from agents.items import TResponseInputItem
 from agents.models.openai_responses import OpenAIResponsesModel
 from agents.result import RunResultStreaming
@@ -24,10 +24,13 @@ from tasks.runtime.pacing import PacedModel
 from tasks.runtime.progress import RunProgress, plain
 from tasks.runtime.recorder import EventRecorder
 from tasks.runtime.resume import interruption_call_id, interruption_tool_name
-from tasks.runtime.stream_mapping import StreamMapper, parse_json
+from tasks.runtime.stream_mapping import StreamMapper
 from tasks.runtime.usage import usage_cost
 from tasks.runtime.writer import get_writer
+from tasks.services.approval_actions import Action, PreparedAction
 from tasks.services.task_finish import (
+    ONE_REQUEST_PER_SUBJECT,
+    ApprovalConflict,
     ApprovalSpec,
     cancelled_write,
     completed_write,
@@ -35,16 +38,21 @@ from tasks.services.task_finish import (
     run_guard,
     task_finish_awaiting_approval,
 )
-from tools_app.agent_tools import APPROVAL_DESCRIBERS, TODO_TOOL_NAMES, tool_error_formatter
+from tools_app.agent_tools import APPROVAL_PREPARERS, TODO_TOOL_NAMES, tool_error_formatter
+from tools_app.agent_tools.base import encode, parse_arguments
+from tools_app.errors import ApplicationError
 
 logger = logging.getLogger(__name__)
 
 
 def run_config(model_settings: ModelSettings | None = None) -> RunConfig:
-    """An unknown tool name gets an error result (the run goes on) instead of an exception."""
+    """An unknown tool name gets an error result (the run goes on) instead of an exception.
+    Tool input guardrails run before an approval pause as well: an invalid call is answered
+    with its error and never reaches a person."""
     return RunConfig(
         workflow_name="AgentDesk task",
         model_settings=model_settings,
+        tool_execution=ToolExecutionConfig(pre_approval_tool_input_guardrails=True),
         tool_not_found_behavior="return_error_to_model",
         tool_error_formatter=tool_error_formatter,
         tracing_disabled=not settings.OPENAI_API_KEY,
@@ -122,6 +130,7 @@ class TaskRun:
             ticket_id=self.task.ticket_id,
             customer_id=ticket.customer_id if ticket is not None else None,
             user_id=self.task.created_by_id,
+            run_number=self.task.run_number,
         )
 
     @property
@@ -149,31 +158,83 @@ class TaskRun:
 
     async def execute(self) -> str:
         """Runs and records the outcome; returns the task's new status."""
-        result = Runner.run_streamed(
-            self.agent,
-            self.input,
-            context=self.context(),
-            max_turns=self.max_turns,
-            run_config=self.config,
-            # A saved state carries its own conversation settings.
-            previous_response_id=None if self.resuming else self.previous_response_id,
-        )
-        self._result = result
-        if self.cancelled:
-            result.cancel(mode="after_turn")
-        try:
-            async for event in result.stream_events():
-                self.progress.track(event)
-                if await self.mapper.handle(event):
-                    await self._flush(result)
-        except Exception as exc:
+        input: Any = self.input
+        resuming = self.resuming
+        while True:
+            result = Runner.run_streamed(
+                self.agent,
+                input,
+                context=self.context(),
+                max_turns=self.max_turns,
+                run_config=self.config,
+                # A saved state carries its own conversation settings.
+                previous_response_id=None if resuming else self.previous_response_id,
+            )
+            self._result = result
+            if self.cancelled:
+                result.cancel(mode="after_turn")
+            try:
+                async for event in result.stream_events():
+                    self.progress.track(event)
+                    if await self.mapper.handle(event):
+                        await self._flush(result)
+            except Exception as exc:
+                self._turns_done()
+                logger.info("Task %s run failed: %r", self.task.pk, exc)
+                reason = describe_run_error(exc, max_turns=self.max_turns)
+                await self._end(result, failed_write, Task.Status.FAILED, reason=reason)
+                return Task.Status.FAILED
+            if result.interruptions:
+                await self._flush(result)
+                # The settled write tells whether staff cancelled meanwhile: then nobody is
+                # asked to approve a call of a cancelled task (it ends cancelled below).
+                await self.recorder.settle()
+                if not self.cancelled:
+                    state = result.to_state()
+                    if await self._pause(result, state):
+                        self._turns_done()
+                        return Task.Status.AWAITING_APPROVAL
+                    # Every paused call was refused with its error: the run goes on.
+                    input, resuming = state, True
+                    continue
             self._turns_done()
-            logger.info("Task %s run failed: %r", self.task.pk, exc)
-            reason = describe_run_error(exc, max_turns=self.max_turns)
-            await self._end(result, failed_write, Task.Status.FAILED, reason=reason)
-            return Task.Status.FAILED
-        self._turns_done()
-        return await self._finish(result)
+            return await self._finish(result)
+
+    async def _pause(
+        self, result: RunResultStreaming, state: RunState[SupportContext, Any]
+    ) -> bool:
+        """Asks a person about each paused call that may be asked for, and answers the others
+        with their error (the SDK's reject with a message). True if the task now waits."""
+        specs: list[tuple[Any, ApprovalSpec]] = []
+        for _ in range(3):
+            specs, subjects = [], set()
+            for item in result.interruptions:
+                try:
+                    spec = await self._approval_spec(item)
+                    subject = spec.prepared.subject
+                    if subject and subject in subjects:
+                        raise ApplicationError(ONE_REQUEST_PER_SUBJECT, {"field": "order_number"})
+                    subjects.add(subject)
+                    specs.append((item, spec))
+                except ApplicationError as exc:
+                    state.reject(item, rejection_message=encode(exc.as_dict()))
+            if not specs:
+                return False
+            try:
+                await sync_to_async(task_finish_awaiting_approval)(
+                    task_id=self.task.pk,
+                    owner=self.owner,
+                    run_state=state.to_json(context_serializer=SupportContext.serialize),
+                    approvals=[spec for _, spec in specs],
+                )
+            except ApprovalConflict:
+                # Another task's request took one of the orders meanwhile: ask again, and
+                # that call is now refused with the reason.
+                continue
+            return True
+        for item, _ in specs:
+            state.reject(item, rejection_message=encode({"error": ONE_REQUEST_PER_SUBJECT}))
+        return False
 
     def _turns_done(self) -> None:
         # What is left is writing the outcome: other runs may have the CPU for their turns.
@@ -227,22 +288,6 @@ class TaskRun:
         return status
 
     async def _finish(self, result: RunResultStreaming) -> str:
-        if result.interruptions:
-            await self._flush(result)
-            # The settled write tells whether staff cancelled meanwhile: then nobody is asked
-            # to approve a call of a cancelled task (it ends cancelled below).
-            await self.recorder.settle()
-            if not self.cancelled:
-                approvals = [await self._approval_spec(item) for item in result.interruptions]
-                await sync_to_async(task_finish_awaiting_approval)(
-                    task_id=self.task.pk,
-                    owner=self.owner,
-                    run_state=result.to_state().to_json(
-                        context_serializer=SupportContext.serialize
-                    ),
-                    approvals=approvals,
-                )
-                return Task.Status.AWAITING_APPROVAL
         output = result.final_output
         if output is None and self.cancelled:
             return await self._end(result, cancelled_write, Task.Status.CANCELLED)
@@ -260,16 +305,30 @@ class TaskRun:
         )
 
     async def _approval_spec(self, item: Any) -> ApprovalSpec:
+        """The request for one paused call, or ``ApplicationError`` if it may not be asked
+        for: arguments that are not a strict JSON object, or a call its tool refuses."""
         raw = item.raw_item
-        name = str(getattr(item, "tool_name", None) or getattr(raw, "name", ""))
-        call_id = str(getattr(raw, "call_id", None) or getattr(raw, "id", ""))
-        arguments = parse_json(str(getattr(raw, "arguments", "") or ""))
-        arguments = arguments if isinstance(arguments, dict) else {}
-        describe = APPROVAL_DESCRIBERS.get(name)
-        if describe is not None:
-            summary, reason = await describe(self.context(), arguments)
+        name = interruption_tool_name(item)
+        call_id = interruption_call_id(item)
+        arguments = parse_arguments(str(getattr(raw, "arguments", "") or ""))
+        context = self.context()
+        prepare = APPROVAL_PREPARERS.get(name)
+        if prepare is not None:
+            prepared = await prepare(context, arguments)
         else:
-            summary, reason = f"{name}({json.dumps(arguments)[:200]})", ""
+            prepared = PreparedAction(
+                action=Action(
+                    tool_name=name,
+                    arguments=arguments,
+                    task_id=context.task_id,
+                    run_number=context.run_number,
+                ),
+                summary=f"{name}({json.dumps(arguments)[:200]})",
+                reason="",
+            )
         return ApprovalSpec(
-            tool_name=name, call_id=call_id, arguments=arguments, summary=summary, reason=reason
+            tool_name=name,
+            call_id=call_id,
+            arguments=arguments,
+            prepared=prepared,
         )

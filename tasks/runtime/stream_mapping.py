@@ -27,9 +27,14 @@ SUMMARY_CHARS = 160
 _LABEL_KEYS = ("number", "slug", "name", "title", "id", "status")
 
 
+def _reject_constant(value: str) -> Any:
+    raise ValueError(f"{value} is not JSON")
+
+
 def parse_json(text: str) -> Any:
+    """Strict JSON (NaN and Infinity refused: a model's arguments are stored as sent then)."""
     try:
-        return json.loads(text)
+        return json.loads(text, parse_constant=_reject_constant)
     except (TypeError, ValueError):
         return None
 

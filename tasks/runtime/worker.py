@@ -36,7 +36,7 @@ from tasks.runtime.runner import TaskRun, run_config, run_input
 from tasks.runtime.sdk_speedups import apply_sdk_speedups
 from tasks.runtime.writer import get_writer
 from tasks.selectors import task_posted_messages
-from tasks.services.approvals import approval_expire_due
+from tasks.services.approvals import approval_expire_due, approval_sweep_stranded
 from tasks.services.task_finish import failed_write
 from tasks.services.task_lifecycle import (
     cancel_listener_add,
@@ -145,6 +145,8 @@ class TaskWorker:
         await sync_to_async(task_recover_stale)()
         # Expired approvals count as rejections: their tasks are queued to resume.
         await sync_to_async(approval_expire_due)()
+        # A task waiting for approval always has a pending request (else: re-queued or failed).
+        await sync_to_async(approval_sweep_stranded)()
         ids = await sync_to_async(task_queued_ids)()
         return sum(self.wake(task_id) for task_id in ids)
 
@@ -225,7 +227,9 @@ class TaskWorker:
         if replaying and not task.run_state and not task.previous_response_id:
             # What the task posted after its history was last saved (a worker died) goes back
             # into the conversation, so a replayed turn does not post it again.
-            posted = await sync_to_async(task_posted_messages)(task_id=task.pk)
+            posted = await sync_to_async(task_posted_messages)(
+                task_id=task.pk, run_number=task.run_number
+            )
             if posted:
                 task.history = with_posted_messages(task, posted)
         input, previous_response_id = run_input(task, paced.inner)

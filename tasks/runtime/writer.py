@@ -13,8 +13,11 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import dataclasses
+import json
 import logging
 import weakref
+from typing import Any
 
 from asgiref.sync import sync_to_async
 
@@ -34,16 +37,37 @@ def _store_group(writes: list[EventWrite]) -> list[Outcome]:
     try:
         return list(events_store_many(writes))
     except Exception:
-        if len(writes) == 1:
-            raise
-    # One bad write must not sink the others: retry each in its own transaction.
+        logger.warning("A group of %d event writes failed; storing each alone", len(writes))
+    # One bad write must not sink the others: retry each in its own transaction, and a write
+    # whose data the database refuses (NaN from a model's arguments fails SQLite's JSON check)
+    # once more with that data made plain JSON, so its events still land.
     outcomes: list[Outcome] = []
     for write in writes:
         try:
             outcomes.append(events_store_many([write])[0])
         except Exception as exc:
-            outcomes.append(exc)
+            try:
+                outcomes.append(events_store_many([storable(write)])[0])
+            except Exception:
+                outcomes.append(exc)
     return outcomes
+
+
+def _plain(value: Any) -> Any:
+    return json.loads(json.dumps(value, default=str), parse_constant=str)
+
+
+def storable(write: EventWrite) -> EventWrite:
+    """``write`` with every event's data as strict JSON: NaN and Infinity become strings,
+    anything ``json`` cannot encode becomes its ``str``."""
+    return dataclasses.replace(
+        write,
+        events=[(event_type, _plain(data)) for event_type, data in write.events],
+        updates={
+            name: _plain(value) if isinstance(value, dict | list) else value
+            for name, value in write.updates.items()
+        },
+    )
 
 
 class GroupWriter:

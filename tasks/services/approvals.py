@@ -8,11 +8,14 @@ saved run with the decisions applied (``tasks.runtime.resume``)."""
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from tasks.events import TaskEventType, events_publish_on_commit, events_store
@@ -27,6 +30,18 @@ APPROVAL_NOT_FOUND = "No approval request with that id."
 APPROVAL_FORBIDDEN = "Only approvers can approve or reject agent actions."
 APPROVAL_ALREADY_DECIDED = "This request was already decided by {by} at {at} ({status})."
 APPROVAL_NOTE_TOO_LONG = "A note is limited to 2,000 characters."
+APPROVAL_EXPIRED = (
+    "This request expired at {at} without a decision; it can no longer be approved. The agent"
+    " was told, and the task goes on without it."
+)
+APPROVAL_OWN_TASK = (
+    "You started this task, so another approver must decide its requests (four-eyes rule)."
+)
+STRANDED_REQUEUED = "The task was waiting with no pending approval; its run resumes."
+STRANDED_FAILED = (
+    "The task was waiting for approval, but nothing was pending and no paused run was saved;"
+    " nothing it asked for was done. Retry starts the investigation again."
+)
 # The note of a request nobody decided in time (APPROVAL_EXPIRY_HOURS); it counts as rejected.
 EXPIRED_NOTE = "expired"
 SYSTEM_DECIDER = "the system"
@@ -52,6 +67,21 @@ def user_can_decide(user: User | None) -> bool:
         return False
     has_perm = getattr(user, "has_perm", None)
     return bool(has_perm is not None and has_perm(DECIDE_PERMISSION))
+
+
+def user_started_task(user: User | None, approval: ApprovalRequest) -> bool:
+    """Whether four-eyes forbids ``user`` deciding ``approval`` (they started its task)."""
+    if not settings.APPROVAL_FOUR_EYES or user is None or not user.is_authenticated:
+        return False
+    created_by = (
+        Task.objects.filter(pk=approval.task_id).values_list("created_by_id", flat=True).first()
+    )
+    return created_by is not None and created_by == user.pk
+
+
+def user_may_decide(user: User | None, approval: ApprovalRequest) -> bool:
+    """Whether ``user`` may decide this request: an approver who did not start its task."""
+    return user_can_decide(user) and not user_started_task(user, approval)
 
 
 def decider_name(approval: ApprovalRequest) -> str:
@@ -95,8 +125,80 @@ def approval_decide(
     note = (note or "").strip()
     if len(note) > MAX_NOTE:
         raise ApplicationError(APPROVAL_NOTE_TOO_LONG, {"field": "note"})
+    current = ApprovalRequest.objects.filter(pk=approval_id).first()
+    if current is None:
+        raise ApplicationError(APPROVAL_NOT_FOUND, {"field": "approval", "value": approval_id})
+    if current.status == ApprovalRequest.Status.PENDING:
+        if user_started_task(user, current):
+            raise ApplicationError(APPROVAL_OWN_TASK, {"field": "user"})
+        now = timezone.now()
+        if current.expires_at is not None and current.expires_at <= now:
+            # Past its time: it expires now, whatever the click said (the agent is told).
+            with contextlib.suppress(ApplicationError):
+                _decide(
+                    approval_id=approval_id,
+                    status=ApprovalRequest.Status.EXPIRED,
+                    user=None,
+                    note=EXPIRED_NOTE,
+                    now=now,
+                )
+            raise ApplicationError(
+                APPROVAL_EXPIRED.format(at=_when(current.expires_at)),
+                {"field": "approval", "status": ApprovalRequest.Status.EXPIRED},
+            )
     status = ApprovalRequest.Status.APPROVED if approve else ApprovalRequest.Status.REJECTED
     return _decide(approval_id=approval_id, status=status, user=user, note=note)
+
+
+def approval_sweep_stranded(*, now: datetime | None = None) -> list[int]:
+    """Enforces "a task awaiting approval has a pending request": a task without one goes
+    back to the queue (its saved run resumes with the decisions made) or, with no saved run,
+    fails with a reason. Returns the ids it moved."""
+    now = now or timezone.now()
+    stranded = list(
+        Task.objects.filter(status=Task.Status.AWAITING_APPROVAL)
+        .exclude(approvals__status=ApprovalRequest.Status.PENDING)
+        .values_list("pk", flat=True)
+    )
+    moved = []
+    for task_id in stranded:
+        with transaction.atomic():
+            Task.objects.select_for_update().filter(pk=task_id).values_list("pk").first()
+            if ApprovalRequest.objects.filter(
+                task_id=task_id, status=ApprovalRequest.Status.PENDING
+            ).exists():
+                continue
+            has_state = Task.objects.filter(pk=task_id).exclude(run_state="").exists()
+            if has_state and _queue_if_all_decided(task_id=task_id, now=now):
+                events_publish_on_commit(
+                    events_store(
+                        task_id=task_id,
+                        events=[
+                            (
+                                TaskEventType.TASK_STATUS_CHANGED,
+                                {"status": "queued", "reason": STRANDED_REQUEUED},
+                            )
+                        ],
+                    )
+                )
+                task_wake_on_commit(task_id)
+                moved.append(task_id)
+            elif not has_state and Task.objects.filter(
+                pk=task_id, status=Task.Status.AWAITING_APPROVAL
+            ).update(status=Task.Status.FAILED, error=STRANDED_FAILED, finished_at=now):
+                events_publish_on_commit(
+                    events_store(
+                        task_id=task_id,
+                        events=[
+                            (
+                                TaskEventType.TASK_FAILED,
+                                {"status": "failed", "error": STRANDED_FAILED},
+                            )
+                        ],
+                    )
+                )
+                moved.append(task_id)
+    return moved
 
 
 def approval_expire_due(*, now: datetime | None = None) -> list[int]:
@@ -145,9 +247,13 @@ def _decide(
     Task.objects.select_for_update().filter(pk=task_id).values_list("pk", flat=True).first()
     now = now or timezone.now()
     decided_by = user if user is not None and user.is_authenticated else None
-    won = ApprovalRequest.objects.filter(
+    open_requests = ApprovalRequest.objects.filter(
         pk=approval_id, status=ApprovalRequest.Status.PENDING
-    ).update(status=status, decided_by=decided_by, decided_at=now, note=note)
+    )
+    if decided_by is not None:
+        # A person decides only before the request's expiry (the sweep may not have run yet).
+        open_requests = open_requests.filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+    won = open_requests.update(status=status, decided_by=decided_by, decided_at=now, note=note)
     approval = ApprovalRequest.objects.select_related("decided_by").get(pk=approval_id)
     if not won:
         raise ApplicationError(

@@ -13,7 +13,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from tasks.events import (
@@ -25,21 +25,30 @@ from tasks.events import (
     events_store_many,
 )
 from tasks.models import ApprovalRequest, Task
+from tasks.services.approval_actions import PreparedAction
 
 # Format version of ``Task.run_state`` (the SDK's ``RunState.to_json()`` as a JSON string).
 RUN_STATE_VERSION = 1
 RELEASED = "The worker stopped; the task was put back in the queue."
+ONE_REQUEST_PER_SUBJECT = (
+    "Only one request per order can wait for a person's decision: ask for the whole amount in"
+    " one call."
+)
+SUPERSEDED_NOTE = "superseded: the call was asked again with other arguments"
 
 
 @dataclass(frozen=True)
 class ApprovalSpec:
-    """One tool call the run paused on."""
+    """One tool call the run paused on, checked and stated as the action it would take."""
 
     tool_name: str
     call_id: str
     arguments: dict[str, Any]
-    summary: str
-    reason: str
+    prepared: PreparedAction
+
+
+class ApprovalConflict(Exception):
+    """Another pending request holds the subject (the order) of one of the calls."""
 
 
 def run_guard(owner: str) -> dict[str, Any]:
@@ -119,44 +128,56 @@ def _apply(write: EventWrite) -> bool:
     return result.applied
 
 
-@transaction.atomic
 def task_finish_awaiting_approval(
     *, task_id: int, owner: str, run_state: dict[str, Any], approvals: list[ApprovalSpec]
 ) -> list[ApprovalRequest]:
-    """Pauses the task: one ``ApprovalRequest`` per pending tool call, the SDK run state saved
-    for the resume, status ``awaiting_approval``. Returns the requests ([] if not owned)."""
+    """Pauses the task: one new ``ApprovalRequest`` per paused call (a decided request is
+    never reused: call ids repeat across runs), bound to its action's digest; the SDK run state
+    saved for the resume; status ``awaiting_approval``. Returns the requests ([] if the run
+    is no longer this worker's). Raises ``ApprovalConflict``, writing nothing, when another
+    pending request holds one of the orders."""
+    try:
+        return _pause(task_id=task_id, owner=owner, run_state=run_state, approvals=approvals)
+    except IntegrityError as exc:
+        raise ApprovalConflict(str(exc)) from exc
+
+
+@transaction.atomic
+def _pause(
+    *, task_id: int, owner: str, run_state: dict[str, Any], approvals: list[ApprovalSpec]
+) -> list[ApprovalRequest]:
     if not Task.objects.select_for_update().filter(pk=task_id, **run_guard(owner)).exists():
         return []
     now = timezone.now()
     expires = now + timedelta(hours=settings.APPROVAL_EXPIRY_HOURS)
     requests = []
     for spec in approvals:
+        prepared = spec.prepared
+        action = prepared.action
+        # A call id paused earlier in this run and still pending is the same request.
+        ApprovalRequest.objects.filter(
+            task_id=task_id, call_id=spec.call_id, status=ApprovalRequest.Status.PENDING
+        ).exclude(digest=action.digest).update(
+            status=ApprovalRequest.Status.EXPIRED, decided_at=now, note=SUPERSEDED_NOTE
+        )
         request, _ = ApprovalRequest.objects.get_or_create(
             task_id=task_id,
             call_id=spec.call_id,
+            status=ApprovalRequest.Status.PENDING,
             defaults={
+                "run_number": action.run_number,
                 "tool_name": spec.tool_name,
                 "arguments": spec.arguments,
-                "summary": spec.summary[:300],
-                "reason": spec.reason,
+                "action": action.as_dict(),
+                "digest": action.digest,
+                "subject": prepared.subject,
+                "summary": prepared.summary[:300],
+                "reason": prepared.reason,
                 "expires_at": expires,
             },
         )
         requests.append(request)
-    events: list[EventSpec] = [
-        (
-            TaskEventType.APPROVAL_REQUESTED,
-            {
-                "approval_id": r.pk,
-                "tool_name": r.tool_name,
-                "call_id": r.call_id,
-                "arguments": r.arguments,
-                "summary": r.summary,
-                "reason": r.reason,
-            },
-        )
-        for r in requests
-    ]
+    events: list[EventSpec] = [approval_requested_event(r) for r in requests]
     events.append(
         (
             TaskEventType.TASK_STATUS_CHANGED,
@@ -177,6 +198,22 @@ def task_finish_awaiting_approval(
     )
     events_publish_on_commit(stored)
     return requests
+
+
+def approval_requested_event(request: ApprovalRequest) -> EventSpec:
+    return (
+        TaskEventType.APPROVAL_REQUESTED,
+        {
+            "approval_id": request.pk,
+            "tool_name": request.tool_name,
+            "call_id": request.call_id,
+            "arguments": request.arguments,
+            "action": request.action,
+            "digest": request.digest,
+            "summary": request.summary,
+            "reason": request.reason,
+        },
+    )
 
 
 def task_release(*, task_id: int, owner: str) -> bool:

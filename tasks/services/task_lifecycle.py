@@ -15,6 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from tasks.events import (
@@ -222,6 +223,8 @@ def task_retry(*, task: Task, user: AbstractBaseUser | AnonymousUser | None = No
         error="",
         cancel_requested=False,
         attempts=0,
+        # A new run: approvals asked in the earlier one cover nothing in this one.
+        run_number=F("run_number") + 1,
         lease_owner="",
         lease_expires_at=None,
         finished_at=None,
@@ -268,6 +271,7 @@ def task_follow_up(
         history=history,
         cancel_requested=False,
         attempts=0,
+        run_number=F("run_number") + 1,
         error="",
         finished_at=None,
         updated_at=timezone.now(),

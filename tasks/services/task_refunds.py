@@ -1,12 +1,27 @@
 """Refunds requested by an agent task: checked before a person is asked, and executed only
-for a call a person approved, exactly once per call."""
+for the exact action a person approved, at most once per approval.
+
+Three moments, one set of rules:
+
+* **before a pause** (``task_refund_prepare``): the call must be valid and in policy, counting
+  money already approved on the order but not paid out, and the order must have no other
+  pending request (one charge, one pending refund). Only then does a request exist.
+* **before execution** (``task_refund_check``, the tool's input guardrail): a call with a
+  matching approved request is checked as that request's execution, any other as a new ask.
+* **execution** (``task_refund_execute``): the call's digest must equal an approved, unused
+  request's of this task and run; the refund and the request's use commit together."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+
 from tasks.models import ApprovalRequest
-from tasks.services.task_ticket_actions import task_call_key
+from tasks.services.approval_actions import Action, PreparedAction
 from tools_app.errors import ApplicationError
 from tools_app.models import Order, Refund
 from tools_app.selectors import order_get
@@ -17,9 +32,52 @@ from tools_app.services.refunds import (
     refund_parse_amount,
 )
 
-REFUND_NOT_APPROVED = "This refund was not approved by a person, so it was not issued."
+TOOL_NAME = "issue_refund"
+REFUND_NOT_APPROVED = (
+    "This exact refund (order, amount, reason) was not approved by a person for this run, so it"
+    " was not issued. Ask for it again to put it before a person."
+)
 REFUND_NO_CUSTOMER = "This task has no customer to refund."
+REFUND_ALREADY_PENDING = (
+    "A refund of this order is already waiting for a person's decision (see approval_id and"
+    " task_id). Do not ask again: tell the customer a person is reviewing it."
+)
+REFUND_BAD_ARGUMENT = "order_number, amount and reason must each be a string."
 CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£"}
+
+
+@dataclass(frozen=True)
+class RefundCall:
+    order: Order
+    amount: Decimal
+    reason: str
+
+    def canonical(self) -> dict[str, str]:
+        return {
+            "order_number": self.order.number,
+            "amount": f"{self.amount.quantize(Decimal('0.01'))}",
+            "reason": self.reason,
+        }
+
+    @property
+    def subject(self) -> str:
+        return f"order:{self.order.pk}"
+
+
+def _refund_call(*, customer_id: int | None, arguments: dict[str, object]) -> RefundCall:
+    """The call's order (the ticket customer's), amount and reason, or ``ApplicationError``."""
+    if customer_id is None:
+        raise ApplicationError(REFUND_NO_CUSTOMER, {"field": "order_number"})
+    values = [arguments.get(k) for k in ("order_number", "amount", "reason")]
+    if not all(isinstance(value, str) for value in values):
+        raise ApplicationError(REFUND_BAD_ARGUMENT, {"field": "arguments"})
+    number, raw_amount, raw_reason = (str(value) for value in values)
+    order = order_get(number=number, customer_id=customer_id)
+    amount = refund_parse_amount(raw_amount)
+    reason = " ".join(raw_reason.split())
+    if not reason:
+        raise ApplicationError(REFUND_REASON_REQUIRED, {"field": "reason"})
+    return RefundCall(order=order, amount=amount, reason=reason)
 
 
 def task_refund_validate(
@@ -27,14 +85,119 @@ def task_refund_validate(
 ) -> tuple[Order, Decimal]:
     """Raises ``ApplicationError`` unless the refund may be asked for: the order belongs to
     the ticket's customer, the amount is valid and the refund policy allows it."""
-    if customer_id is None:
-        raise ApplicationError(REFUND_NO_CUSTOMER, {"field": "order_number"})
-    order = order_get(number=str(order_number), customer_id=customer_id)
-    parsed = refund_parse_amount(amount)
-    if not str(reason or "").strip():
-        raise ApplicationError(REFUND_REASON_REQUIRED, {"field": "reason"})
-    refund_check(order=order, amount=parsed, customer_id=customer_id)
-    return order, parsed
+    call = _refund_call(
+        customer_id=customer_id,
+        arguments={"order_number": order_number, "amount": str(amount), "reason": reason},
+    )
+    refund_check(
+        order=call.order, amount=call.amount, customer_id=customer_id, reserved=_reserved(call)
+    )
+    return call.order, call.amount
+
+
+def refund_action(*, task_id: int, run_number: int, call: RefundCall) -> Action:
+    return Action(
+        tool_name=TOOL_NAME, arguments=call.canonical(), task_id=task_id, run_number=run_number
+    )
+
+
+def task_refund_action(
+    *, task_id: int, run_number: int, customer_id: int | None, arguments: dict[str, object]
+) -> Action:
+    """The canonical action of a refund call, without policy checks."""
+    call = _refund_call(customer_id=customer_id, arguments=arguments)
+    return refund_action(task_id=task_id, run_number=run_number, call=call)
+
+
+def _reserved(call: RefundCall, *, excluding: int | None = None) -> Decimal:
+    """Money approved on the order by a person but not yet paid out (other requests)."""
+    qs = ApprovalRequest.objects.filter(
+        tool_name=TOOL_NAME,
+        subject=call.subject,
+        status=ApprovalRequest.Status.APPROVED,
+        refund__isnull=True,
+    )
+    if excluding is not None:
+        qs = qs.exclude(pk=excluding)
+    total = Decimal("0")
+    for arguments in qs.values_list("action__arguments", flat=True):
+        try:
+            total += Decimal(str((arguments or {}).get("amount", "0")))
+        except ArithmeticError:
+            continue
+    return total
+
+
+def _pending_on(call: RefundCall) -> ApprovalRequest | None:
+    return (
+        ApprovalRequest.objects.filter(subject=call.subject, status=ApprovalRequest.Status.PENDING)
+        .only("pk", "task_id")
+        .first()
+    )
+
+
+def _check_new_request(call: RefundCall, *, customer_id: int | None) -> None:
+    pending = _pending_on(call)
+    if pending is not None:
+        raise ApplicationError(
+            REFUND_ALREADY_PENDING,
+            {"field": "order_number", "approval_id": pending.pk, "task_id": pending.task_id},
+        )
+    refund_check(
+        order=call.order, amount=call.amount, customer_id=customer_id, reserved=_reserved(call)
+    )
+
+
+def _approved_for(action: Action, call_id: str) -> ApprovalRequest | None:
+    return (
+        ApprovalRequest.objects.filter(
+            task_id=action.task_id,
+            run_number=action.run_number,
+            call_id=call_id,
+            digest=action.digest,
+            status=ApprovalRequest.Status.APPROVED,
+        )
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+
+
+def task_refund_prepare(
+    *, task_id: int, run_number: int, customer_id: int | None, arguments: dict[str, object]
+) -> PreparedAction:
+    """A refund call about to pause the run: valid, in policy, and the only pending request
+    on its order. Raises ``ApplicationError`` (the model gets it as the call's result)."""
+    call = _refund_call(customer_id=customer_id, arguments=arguments)
+    _check_new_request(call, customer_id=customer_id)
+    return PreparedAction(
+        action=refund_action(task_id=task_id, run_number=run_number, call=call),
+        summary=refund_summary(order=call.order, amount=call.amount, reason=call.reason),
+        reason=call.reason,
+        subject=call.subject,
+    )
+
+
+def task_refund_check(
+    *,
+    task_id: int,
+    run_number: int,
+    customer_id: int | None,
+    call_id: str,
+    arguments: dict[str, object],
+) -> None:
+    """The refund tool's own check, before a pause and again before execution."""
+    call = _refund_call(customer_id=customer_id, arguments=arguments)
+    action = refund_action(task_id=task_id, run_number=run_number, call=call)
+    approval = _approved_for(action, call_id)
+    if approval is None:
+        _check_new_request(call, customer_id=customer_id)
+    elif approval.refund_id is None:
+        refund_check(
+            order=call.order,
+            amount=call.amount,
+            customer_id=customer_id,
+            reserved=_reserved(call, excluding=approval.pk),
+        )
 
 
 def refund_summary(*, order: Order, amount: Decimal, reason: str) -> str:
@@ -47,35 +210,71 @@ def refund_summary(*, order: Order, amount: Decimal, reason: str) -> str:
     return f"Refund {money} on {order.number} ({reason})"
 
 
+@transaction.atomic
 def task_refund_execute(
     *,
     task_id: int,
+    run_number: int,
     customer_id: int | None,
     call_id: str,
     order_number: str,
     amount: object,
     reason: str,
 ) -> Refund:
-    """Issues the refund of an approved tool call. Re-checks everything (the order may have
-    changed while a person decided); a repeated call returns the refund the first one made."""
-    key = task_call_key(task_id=task_id, call_id=call_id)
-    existing = Refund.objects.select_related("order").filter(idempotency_key=key).first()
-    if existing is not None:
-        return existing
-    order, parsed = task_refund_validate(
-        customer_id=customer_id, order_number=order_number, amount=amount, reason=reason
+    """Issues the refund a person approved for exactly this call. Re-checks the policy (the
+    order may have changed while they decided); the approval's refund is the refund, so a
+    repeated execution (a worker died after paying) pays nothing more."""
+    call = _refund_call(
+        customer_id=customer_id,
+        arguments={"order_number": order_number, "amount": amount, "reason": reason},
     )
-    approval = ApprovalRequest.objects.filter(
-        task_id=task_id, call_id=call_id, status=ApprovalRequest.Status.APPROVED
-    ).first()
-    if approval is None:
+    action = refund_action(task_id=task_id, run_number=run_number, call=call)
+    found = _approved_for(action, call_id)
+    if found is None:
+        # The policy's reason first (the model can act on it), else: nobody approved this.
+        refund_check(
+            order=call.order, amount=call.amount, customer_id=customer_id, reserved=_reserved(call)
+        )
         raise ApplicationError(REFUND_NOT_APPROVED, {"field": "amount"})
-    return refund_issue(
-        order=order,
-        amount=parsed,
-        reason=str(reason),
-        idempotency_key=key,
+    approval = (
+        ApprovalRequest.objects.select_for_update()
+        .select_related("decided_by", "refund__order")
+        .get(pk=found.pk)
+    )
+    if approval.refund is not None:
+        return approval.refund
+    # Lock the order first: what is reserved on it is then read after every other payment.
+    Order.objects.select_for_update().filter(pk=call.order.pk).values_list("pk").first()
+    refund = refund_issue(
+        order=call.order,
+        amount=call.amount,
+        reason=call.reason,
+        idempotency_key=f"approval-{approval.pk}",
         customer_id=customer_id,
         task_id=task_id,
         decided_by=approval.decided_by,
+        reserved=_reserved(call, excluding=approval.pk),
     )
+    ApprovalRequest.objects.filter(pk=approval.pk).update(refund=refund, used_at=timezone.now())
+    return refund
+
+
+def order_refund_totals(*, order: Order) -> dict[str, Decimal]:
+    """Running totals on an order for an approver: refunded by agents, by anyone, approved
+    but not yet paid, and pending."""
+    agent = Refund.objects.filter(order=order, task__isnull=False).aggregate(t=Sum("amount"))
+    subject = f"order:{order.pk}"
+    pending = Decimal("0")
+    for arguments in ApprovalRequest.objects.filter(
+        subject=subject, status=ApprovalRequest.Status.PENDING
+    ).values_list("action__arguments", flat=True):
+        try:
+            pending += Decimal(str((arguments or {}).get("amount", "0")))
+        except ArithmeticError:
+            continue
+    return {
+        "agent_refunded": agent["t"] or Decimal("0"),
+        "refunded": order.refunded_amount,
+        "approved_unpaid": _reserved(RefundCall(order=order, amount=Decimal(0), reason="")),
+        "pending": pending,
+    }

@@ -11,9 +11,10 @@ AGENT_STATUSES = ("open", "pending", "solved")
 AGENT_STATUS_INVALID = "The agent can set a ticket to open, pending or solved only."
 
 
-def task_call_key(*, task_id: int, call_id: str) -> str:
-    """The idempotency key of one tool call of one task."""
-    return f"task-{task_id}-call-{call_id}"
+def task_call_key(*, task_id: int, run_number: int, call_id: str) -> str:
+    """The idempotency key of one tool call of one run of a task (call ids repeat across runs
+    with some providers: a follow-up's reply must not be taken for an earlier run's)."""
+    return f"task-{task_id}-run-{run_number}-call-{call_id}"
 
 
 def _load(task_id: int, ticket_id: int) -> tuple[Task, Ticket]:
@@ -21,7 +22,7 @@ def _load(task_id: int, ticket_id: int) -> tuple[Task, Ticket]:
 
 
 def task_reply_to_customer(
-    *, task_id: int, ticket_id: int, body: str, call_id: str
+    *, task_id: int, ticket_id: int, body: str, call_id: str, run_number: int = 1
 ) -> TicketMessage:
     """The agent's reply on the ticket thread, visible to the customer."""
     task, ticket = _load(task_id, ticket_id)
@@ -30,12 +31,12 @@ def task_reply_to_customer(
         body=body,
         author_kind=TicketMessage.AuthorKind.AGENT,
         task=task,
-        idempotency_key=task_call_key(task_id=task_id, call_id=call_id),
+        idempotency_key=task_call_key(task_id=task_id, run_number=run_number, call_id=call_id),
     )
 
 
 def task_add_internal_note(
-    *, task_id: int, ticket_id: int, body: str, call_id: str
+    *, task_id: int, ticket_id: int, body: str, call_id: str, run_number: int = 1
 ) -> TicketMessage:
     """The agent's internal note on the ticket, for staff only."""
     task, ticket = _load(task_id, ticket_id)
@@ -44,7 +45,7 @@ def task_add_internal_note(
         body=body,
         author_kind=TicketMessage.AuthorKind.AGENT,
         task=task,
-        idempotency_key=task_call_key(task_id=task_id, call_id=call_id),
+        idempotency_key=task_call_key(task_id=task_id, run_number=run_number, call_id=call_id),
     )
 
 

@@ -65,11 +65,11 @@ def assert_refunds_once() -> None:
     keys = Refund.objects.values("idempotency_key").annotate(n=Count("id")).filter(n__gt=1)
     assert not keys.exists()
     for refund in Refund.objects.filter(task__isnull=False):
-        assert refund.task_id is not None
-        call_id = refund.idempotency_key.rsplit("-call-", 1)[-1]
-        assert ApprovalRequest.objects.filter(
-            task_id=refund.task_id, call_id=call_id, status=ApprovalRequest.Status.APPROVED
-        ).exists(), f"refund {refund.pk} without an approval"
+        approval = ApprovalRequest.objects.filter(refund=refund).first()
+        assert approval is not None, f"refund {refund.pk} without an approval"
+        assert approval.status == ApprovalRequest.Status.APPROVED
+        assert approval.task_id == refund.task_id
+        assert refund.idempotency_key == f"approval-{approval.pk}"
 
 
 def assert_approved_refunds_made() -> None:
@@ -79,5 +79,4 @@ def assert_approved_refunds_made() -> None:
         tool_name="issue_refund",
         task__status=Task.Status.COMPLETED,
     ):
-        key = f"task-{approval.task_id}-call-{approval.call_id}"
-        assert Refund.objects.filter(idempotency_key=key).exists(), f"approval {approval.pk}"
+        assert approval.refund_id is not None, f"approval {approval.pk} not paid"

@@ -64,7 +64,10 @@ def refund_turn(*calls: Any) -> Any:
 
 
 def _decide(task_id: int, call_id: str, user: User, approve: bool, note: str) -> ApprovalRequest:
-    approval = ApprovalRequest.objects.get(task_id=task_id, call_id=call_id)
+    # The newest request of that call id (ids repeat across runs; each pause asks anew).
+    approval = ApprovalRequest.objects.filter(task_id=task_id, call_id=call_id).latest(
+        "created_at", "pk"
+    )
     return approval_decide(approval_id=approval.pk, user=user, approve=approve, note=note)
 
 

@@ -98,7 +98,7 @@ async def test_duplicate_charge_pause_approve_in_admin_resume_one_refund_complet
     [refund] = [r async for r in Refund.objects.filter(task=task).select_related("decided_by")]
     assert refund.order_id == order.pk
     assert refund.amount == order.amount
-    assert refund.idempotency_key == f"task-{task.pk}-call-{approval.call_id}"
+    assert refund.idempotency_key == f"approval-{approval.pk}"
     assert refund.decided_by is not None and refund.decided_by.username == "approver"
     await order.arefresh_from_db()
     assert (order.refunded_amount, order.status) == (order.amount, Order.Status.REFUNDED)

@@ -76,7 +76,9 @@ async def test_an_approved_refund_executes_once_and_the_run_completes():
     assert task.run_state == ""
     # exactly one refund, keyed by the task and the call, decided by the approver
     [row] = [r async for r in Refund.objects.select_related("order", "decided_by")]
-    assert row.idempotency_key == f"task-{task.pk}-call-r1"
+    approval = await ApprovalRequest.objects.aget(task=task, call_id="r1")
+    assert row.idempotency_key == f"approval-{approval.pk}"
+    assert approval.refund_id == row.pk
     assert row.decided_by == w.approver
     assert row.amount == Decimal("19.00")
     order = await Order.objects.aget(number="ORD-2")
@@ -146,7 +148,8 @@ async def test_two_refund_calls_approved_both_make_two_refunds():
     }
     assert task.status == Task.Status.COMPLETED
     keys = {r.idempotency_key async for r in Refund.objects.all()}
-    assert keys == {f"task-{task.pk}-call-r1", f"task-{task.pk}-call-r2"}
+    approvals = [a async for a in ApprovalRequest.objects.filter(task=task)]
+    assert keys == {f"approval-{a.pk}" for a in approvals}
 
 
 async def test_two_refund_calls_one_approved_one_rejected():

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from tasks.management.commands.expire_approvals import EXPIRED_SUMMARY
 from tasks.models import ApprovalRequest, Task, TaskEvent
+from tasks.services.approval_actions import Action, PreparedAction
 from tasks.services.approvals import (
     APPROVAL_FORBIDDEN,
     APPROVAL_NOT_FOUND,
@@ -214,7 +215,10 @@ def test_overdue_requests_expire_as_rejections_and_the_task_resumes(task, approv
 def test_the_paused_run_sets_the_expiry_from_settings(settings, task):
     settings.APPROVAL_EXPIRY_HOURS = 5
     Task.objects.filter(pk=task.pk).update(status=Task.Status.RUNNING, lease_owner="w1")
-    spec = ApprovalSpec("issue_refund", "c1", {"amount": "1.00"}, "Refund", "why")
+    action = Action("issue_refund", {"amount": "1.00"}, task.pk, 1)
+    spec = ApprovalSpec(
+        "issue_refund", "c1", {"amount": "1.00"}, PreparedAction(action, "Refund", "why")
+    )
 
     [request] = task_finish_awaiting_approval(
         task_id=task.pk, owner="w1", run_state={}, approvals=[spec]

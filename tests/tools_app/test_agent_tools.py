@@ -21,7 +21,13 @@ from tasks.models import ApprovalRequest, Task, Ticket, TicketMessage, Todo
 from tasks.selectors import TICKET_NOT_FOUND
 from tasks.services.task_refunds import REFUND_NOT_APPROVED
 from tasks.services.task_todos import TODO_NOT_FOUND, TODO_TEXT_INVALID, TODOS_COUNT_INVALID
-from tests.factories import make_customer, make_order, make_refund_policy, make_ticket
+from tests.factories import (
+    make_approval,
+    make_customer,
+    make_order,
+    make_refund_policy,
+    make_ticket,
+)
 from tools_app.agent_tools import SUPPORT_TOOLS
 from tools_app.agent_tools import base as tool_base
 from tools_app.agent_tools.base import (
@@ -32,7 +38,8 @@ from tools_app.agent_tools.base import (
     support_tool,
 )
 from tools_app.agent_tools.knowledge import KIND_INVALID, RUNBOOK_NOT_FOUND
-from tools_app.agent_tools.refunds import refund_needs_approval
+from tools_app.agent_tools.refunds import refund_validate
+from tools_app.errors import ApplicationError
 from tools_app.models import Article, Order, Refund
 from tools_app.selectors import ORDER_NOT_FOUND
 from tools_app.services.refunds import REFUND_ABOVE_LIMIT, REFUND_OUTSIDE_WINDOW
@@ -254,16 +261,16 @@ async def test_todo_tools_validate_and_stay_within_the_task(world):
     assert await Todo.objects.filter(task_id=world["task"].pk).acount() == 2
 
 
-async def test_refund_needs_approval_only_when_the_rules_allow_it(world):
+async def test_refund_validation_passes_only_what_the_rules_allow(world):
     ctx = ToolContext(
         context=world["ctx"], tool_name="issue_refund", tool_call_id="r1", tool_arguments="{}"
     )
     ok = {"order_number": "ORD-2", "amount": "19.00", "reason": "duplicate"}
 
-    assert await refund_needs_approval(ctx, ok, "r1") is True
-    assert await refund_needs_approval(ctx, {**ok, "order_number": "ORD-9"}, "r1") is False
-    assert await refund_needs_approval(ctx, {**ok, "amount": "900.00"}, "r1") is False
-    assert await refund_needs_approval(ctx, {**ok, "amount": "abc"}, "r1") is False
+    await refund_validate(ctx, ok, "r1")
+    for bad in ({"order_number": "ORD-9"}, {"amount": "900.00"}, {"amount": "abc"}):
+        with pytest.raises(ApplicationError):
+            await refund_validate(ctx, {**ok, **bad}, "r1")
 
 
 async def test_refund_body_refuses_what_the_policy_forbids_and_what_nobody_approved(world):
@@ -288,14 +295,14 @@ async def test_refund_body_refuses_what_the_policy_forbids_and_what_nobody_appro
 
 
 async def test_an_approved_refund_executes_once(world):
-    await ApprovalRequest.objects.acreate(
+    args = {"order_number": "ORD-2", "amount": "19.00", "reason": "duplicate charge"}
+    approval = await sync_to_async(make_approval)(
         task=world["task"],
-        tool_name="issue_refund",
+        order=world["orders"][1],
+        arguments=args,
         call_id="r1",
-        summary="s",
         status=ApprovalRequest.Status.APPROVED,
     )
-    args = {"order_number": "ORD-2", "amount": "19.00", "reason": "duplicate charge"}
 
     first = await invoke("issue_refund", args, world["ctx"], call_id="r1")
     again = await invoke("issue_refund", args, world["ctx"], call_id="r1")
@@ -304,7 +311,9 @@ async def test_an_approved_refund_executes_once(world):
     assert first["refund"]["order_status"] == "refunded"
     assert await Refund.objects.acount() == 1
     refund = await Refund.objects.aget()
-    assert refund.idempotency_key == f"task-{world['task'].pk}-call-r1"
+    assert refund.idempotency_key == f"approval-{approval.pk}"
+    await approval.arefresh_from_db()
+    assert approval.refund_id == refund.pk and approval.used_at is not None
 
 
 async def test_a_slow_tool_times_out(settings):

@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from tasks.agents.context import SupportContext
+from tasks.services.approval_actions import Action, PreparedAction
 from tools_app.agent_tools.base import tool_error_formatter
 from tools_app.agent_tools.customers import get_order, lookup_customer
 from tools_app.agent_tools.knowledge import (
@@ -18,7 +19,7 @@ from tools_app.agent_tools.knowledge import (
     search_policies,
     write_document,
 )
-from tools_app.agent_tools.refunds import describe_refund, issue_refund
+from tools_app.agent_tools.refunds import issue_refund, prepare_refund, refund_action
 from tools_app.agent_tools.tickets import (
     add_internal_note,
     get_ticket_thread,
@@ -46,15 +47,22 @@ SUPPORT_TOOLS = [
     issue_refund,
 ]
 
-# How to describe a paused call to an approver: ``(summary, reason)``.
-APPROVAL_DESCRIBERS: dict[
-    str, Callable[[SupportContext, dict[str, Any]], Awaitable[tuple[str, str]]]
+# How a paused call becomes an approval request: what it covers, its digest, how it reads.
+# Raises ``ApplicationError`` for a call that may not be put before a person.
+APPROVAL_PREPARERS: dict[
+    str, Callable[[SupportContext, dict[str, Any]], Awaitable[PreparedAction]]
 ] = {
-    "issue_refund": describe_refund,
+    "issue_refund": prepare_refund,
+}
+# The action a call would take, canonical, without any policy check: what resume matches a
+# paused call's decision by.
+APPROVAL_ACTIONS: dict[str, Callable[[SupportContext, dict[str, Any]], Awaitable[Action]]] = {
+    "issue_refund": refund_action,
 }
 
 __all__ = [
-    "APPROVAL_DESCRIBERS",
+    "APPROVAL_ACTIONS",
+    "APPROVAL_PREPARERS",
     "SUPPORT_TOOLS",
     "TODO_TOOL_NAMES",
     "tool_error_formatter",

@@ -2,8 +2,15 @@
 an SDK function tool with JSON results, readable errors and a timeout.
 
 A tool body returns a JSON-able dict or raises ``ApplicationError``; both become a JSON string
-for the model (``{"error": ..., "field": ...}`` on failure) and the run goes on. Arguments the
-SDK cannot parse or validate never reach the body: ``tool_failure_message`` explains them."""
+for the model (``{"error": ..., "field": ...}`` on failure) and the run goes on.
+
+Every tool carries an input guardrail that checks the raw arguments before anything else sees
+them: a JSON object (no NaN or Infinity), exactly the declared parameters (no extra keys, no
+number where a string is declared), then the tool's own ``validate`` hook (for
+``issue_refund``: the refund policy). The run config runs guardrails before an approval pause
+too (``ToolExecutionConfig(pre_approval_tool_input_guardrails=True)``), so an invalid call is
+answered with its error at once and never reaches a person; the SDK runs them again right
+before execution. ``tool_failure_message`` explains anything that still escapes."""
 
 from __future__ import annotations
 
@@ -14,12 +21,19 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from agents import FunctionTool, RunContextWrapper, function_tool
+from agents import (
+    FunctionTool,
+    RunContextWrapper,
+    ToolGuardrailFunctionOutput,
+    ToolInputGuardrail,
+    ToolInputGuardrailData,
+    function_tool,
+)
 from agents.exceptions import ModelBehaviorError
 from agents.function_schema import function_schema
 from agents.run_config import ToolErrorFormatterArgs
 from django.conf import settings
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from tasks.agents.context import SupportContext
 from tasks.runtime.faults import fault_point
@@ -30,12 +44,18 @@ logger = logging.getLogger(__name__)
 TOOL_TIMED_OUT = "The tool timed out"
 TOOL_BAD_JSON = "The arguments are not a valid JSON object."
 TOOL_BAD_ARGUMENTS = "The arguments do not match the tool's parameters"
+TOOL_BAD_CONSTANT = (
+    "The arguments contain {value}, which is not a JSON number; send numbers as plain digits."
+)
 TOOL_UNEXPECTED = "The tool failed unexpectedly; nothing was changed by this call."
 TOOL_NOT_FOUND = "There is no tool named {name!r}; use one of the tools you were given."
 NO_CUSTOMER = "This task has no customer: it is not about a ticket from a known customer."
 NO_TICKET = "This task is not about a ticket."
 
 ApprovalCheck = Callable[[RunContextWrapper[Any], dict[str, Any], str], Awaitable[bool]]
+# A tool's own check of valid arguments, before a pause and before execution: raises
+# ``ApplicationError`` for a call that must not go ahead.
+Validate = Callable[[RunContextWrapper[Any], dict[str, Any], str], Awaitable[None]]
 
 # Argument models per tool name, to explain a call the SDK rejected.
 _PARAM_MODELS: dict[str, type[BaseModel]] = {}
@@ -60,22 +80,78 @@ def ticket_id_of(ctx: RunContextWrapper[SupportContext]) -> int:
     return ticket_id
 
 
-def _argument_error(tool_name: str, raw: str) -> dict[str, Any]:
+class NonStandardConstant(ValueError):
+    def __init__(self, value: str) -> None:
+        super().__init__(value)
+        self.value = value
+
+
+def _reject_constant(value: str) -> Any:
+    raise NonStandardConstant(value)
+
+
+def parse_arguments(raw: str) -> dict[str, Any]:
+    """The call's arguments as a JSON object, strictly: NaN, Infinity and -Infinity (which
+    ``json.loads`` accepts) are refused. Raises ``ApplicationError``."""
     try:
-        data = json.loads(raw) if raw else {}
+        data = json.loads(raw, parse_constant=_reject_constant) if raw and raw.strip() else {}
+    except NonStandardConstant as exc:
+        raise ApplicationError(
+            TOOL_BAD_CONSTANT.format(value=exc.value), {"field": "arguments"}
+        ) from None
     except ValueError:
-        return {"error": TOOL_BAD_JSON, "field": "arguments"}
+        raise ApplicationError(TOOL_BAD_JSON, {"field": "arguments"}) from None
     if not isinstance(data, dict):
-        return {"error": TOOL_BAD_JSON, "field": "arguments"}
+        raise ApplicationError(TOOL_BAD_JSON, {"field": "arguments"})
+    return data
+
+
+def strict_model(model: type[BaseModel]) -> type[BaseModel]:
+    """``model`` refusing extra keys and type coercion (a number where a string is declared)."""
+    return type(
+        f"{model.__name__}_strict",
+        (model,),
+        {"model_config": ConfigDict(extra="forbid", strict=True)},
+    )
+
+
+def check_arguments(tool_name: str, raw: str) -> dict[str, Any]:
+    """Parses and validates a call's raw arguments against the tool's strict parameters.
+    Returns them as parsed; raises ``ApplicationError`` naming the field at fault."""
+    data = parse_arguments(raw)
     model = _PARAM_MODELS.get(tool_name)
     if model is not None:
         try:
-            model(**data)
+            model.model_validate(data)
         except ValidationError as exc:
             first = exc.errors()[0]
             field = ".".join(str(part) for part in first.get("loc", ())) or "arguments"
-            return {"error": f"{TOOL_BAD_ARGUMENTS}: {field}: {first['msg']}", "field": field}
+            raise ApplicationError(
+                f"{TOOL_BAD_ARGUMENTS}: {field}: {first['msg']}", {"field": field}
+            ) from None
+    return data
+
+
+def _argument_error(tool_name: str, raw: str) -> dict[str, Any]:
+    try:
+        check_arguments(tool_name, raw)
+    except ApplicationError as exc:
+        return exc.as_dict()
     return {"error": TOOL_BAD_ARGUMENTS + ".", "field": "arguments"}
+
+
+def _input_guardrail(tool_name: str, validate: Validate | None) -> ToolInputGuardrail[Any]:
+    async def check(data: ToolInputGuardrailData) -> ToolGuardrailFunctionOutput:
+        ctx = data.context
+        try:
+            arguments = check_arguments(tool_name, ctx.tool_arguments or "")
+            if validate is not None:
+                await validate(ctx, arguments, ctx.tool_call_id)
+        except ApplicationError as exc:
+            return ToolGuardrailFunctionOutput.reject_content(encode(exc.as_dict()))
+        return ToolGuardrailFunctionOutput.allow()
+
+    return ToolInputGuardrail(guardrail_function=check, name=f"{tool_name}_arguments")
 
 
 def tool_failure_message(ctx: RunContextWrapper[Any], error: Exception) -> str:
@@ -100,6 +176,7 @@ def support_tool(
     func: Callable[..., Awaitable[dict[str, Any]]] | None = None,
     *,
     needs_approval: bool | ApprovalCheck = False,
+    validate: Validate | None = None,
 ) -> Any:
     """``@support_tool``: an ``async def`` returning a dict becomes a ``FunctionTool`` whose
     result is JSON, whose ``ApplicationError`` is an error result, and which gives up after
@@ -123,7 +200,8 @@ def support_tool(
         tool = function_tool(
             wrapper, failure_error_function=tool_failure_message, needs_approval=needs_approval
         )
-        _PARAM_MODELS[tool.name] = function_schema(wrapper).params_pydantic_model
+        _PARAM_MODELS[tool.name] = strict_model(function_schema(wrapper).params_pydantic_model)
+        tool.tool_input_guardrails = [_input_guardrail(tool.name, validate)]
         return tool
 
     return build(func) if func is not None else build

@@ -86,6 +86,7 @@ async def reply_to_customer(ctx: ToolContext[SupportContext], body: str) -> dict
         ticket_id=ticket_id_of(ctx),
         body=body,
         call_id=ctx.tool_call_id,
+        run_number=ctx.context.run_number,
     )
     return _message_result(message)
 
@@ -102,6 +103,7 @@ async def add_internal_note(ctx: ToolContext[SupportContext], body: str) -> dict
         ticket_id=ticket_id_of(ctx),
         body=body,
         call_id=ctx.tool_call_id,
+        run_number=ctx.context.run_number,
     )
     return _message_result(message)
 

@@ -7,6 +7,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
+from django.db.models import Sum
 from django.utils import timezone
 
 from tools_app.errors import ApplicationError
@@ -17,7 +18,10 @@ REFUND_AMOUNT_INVALID = "The refund amount must be a positive number with at mos
 REFUND_EXCEEDS_REFUNDABLE = "The refund amount is more than what remains refundable on the order."
 REFUND_ORDER_STATE = "This order's status does not allow a refund."
 REFUND_OUTSIDE_WINDOW = "The order is outside the refund window of the refund policy."
-REFUND_ABOVE_LIMIT = "The amount is above the refund policy's limit for an agent-initiated refund."
+REFUND_ABOVE_LIMIT = (
+    "The amount is above the refund policy's limit for agent-initiated refunds, which applies to"
+    " the total the agent refunds on one order (see limit, committed and remaining)."
+)
 REFUND_WRONG_CUSTOMER = "The order does not belong to this ticket's customer."
 REFUND_REASON_REQUIRED = "A refund needs a reason."
 
@@ -32,9 +36,21 @@ def refund_parse_amount(raw: object) -> Decimal:
     return amount
 
 
-def refund_check(*, order: Order, amount: Decimal, customer_id: int | None) -> None:
+def agent_refunded_total(order: Order) -> Decimal:
+    """What agent tasks have refunded on ``order`` so far (refunds made by a task)."""
+    total = Refund.objects.filter(order=order, task__isnull=False).aggregate(total=Sum("amount"))
+    return total["total"] or Decimal("0")
+
+
+def refund_check(
+    *, order: Order, amount: Decimal, customer_id: int | None, reserved: Decimal = Decimal("0")
+) -> None:
     """Raises ApplicationError unless ``amount`` may be refunded on ``order`` for the customer
-    taken from the run context. Called before a human is asked and again before executing."""
+    taken from the run context. Called before a human is asked and again before executing.
+
+    ``reserved`` is money already approved on the order but not yet paid out (other requests):
+    it counts against what remains refundable and against the agent's limit, which applies to
+    the total the agent refunds per order, not to each call."""
     if customer_id is None or order.customer_id != customer_id:
         raise ApplicationError(REFUND_WRONG_CUSTOMER, {"field": "order_number"})
     if amount <= 0:
@@ -44,10 +60,10 @@ def refund_check(*, order: Order, amount: Decimal, customer_id: int | None) -> N
         raise ApplicationError(
             REFUND_ORDER_STATE, {"field": "order_number", "status": order.status}
         )
-    if amount > order.refundable_amount:
+    if amount + reserved > order.refundable_amount:
         raise ApplicationError(
             REFUND_EXCEEDS_REFUNDABLE,
-            {"field": "amount", "refundable": str(order.refundable_amount)},
+            {"field": "amount", "refundable": str(max(order.refundable_amount - reserved, 0))},
         )
     window = timedelta(days=int(rules["refund_window_days"]))
     if timezone.now() - order.charged_at > window:
@@ -56,8 +72,18 @@ def refund_check(*, order: Order, amount: Decimal, customer_id: int | None) -> N
             {"field": "order_number", "window_days": int(rules["refund_window_days"])},
         )
     limit = Decimal(str(rules["max_refund_amount"]))
-    if amount > limit:
-        raise ApplicationError(REFUND_ABOVE_LIMIT, {"field": "amount", "limit": str(limit)})
+    committed = agent_refunded_total(order) + reserved
+    if committed + amount > limit:
+        left = max(limit - committed, Decimal("0"))
+        raise ApplicationError(
+            REFUND_ABOVE_LIMIT,
+            {
+                "field": "amount",
+                "limit": f"{limit:.2f}",
+                "committed": f"{committed:.2f}",
+                "remaining": f"{left:.2f}",
+            },
+        )
 
 
 @transaction.atomic
@@ -70,6 +96,7 @@ def refund_issue(
     customer_id: int | None,
     task_id: int | None = None,
     decided_by: User | None = None,
+    reserved: Decimal = Decimal("0"),
 ) -> Refund:
     """Executes a refund exactly once per ``idempotency_key``: a repeated call returns the
     refund the first call made and moves no money."""
@@ -80,7 +107,7 @@ def refund_issue(
         raise ApplicationError(REFUND_REASON_REQUIRED, {"field": "reason"})
     # Lock the order so two refunds on it cannot both pass the "remaining" check.
     locked = Order.objects.select_for_update().get(pk=order.pk)
-    refund_check(order=locked, amount=amount, customer_id=customer_id)
+    refund_check(order=locked, amount=amount, customer_id=customer_id, reserved=reserved)
     try:
         with transaction.atomic():
             refund = Refund.objects.create(
