@@ -225,6 +225,8 @@ TASK_LEASE_SECONDS = env_int("AGENTDESK_LEASE_SECONDS", 30, minimum=3)
 WORKER_SWEEP_SECONDS = env_float("AGENTDESK_SWEEP_SECONDS", 10.0, minimum=0.1)
 TASK_MAX_ATTEMPTS = env_int("AGENTDESK_MAX_ATTEMPTS", 3, minimum=1)
 APPROVAL_EXPIRY_HOURS = env_int("AGENTDESK_APPROVAL_EXPIRY_HOURS", 72, minimum=1)
+# How often open websockets re-check their user, session and API token (closing within it).
+LIVE_ACCESS_CHECK_SECONDS = env_float("AGENTDESK_LIVE_ACCESS_CHECK_SECONDS", 1.0, minimum=0.05)
 # Four-eyes rule: the person who started a task cannot approve its refunds.
 APPROVAL_FOUR_EYES = env_bool("AGENTDESK_APPROVAL_FOUR_EYES", True)
 # Task starts (single, bulk items, free text) one user may make per minute; 0 turns it off.

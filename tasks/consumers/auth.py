@@ -8,7 +8,7 @@ from typing import Any
 from channels.middleware import BaseMiddleware
 
 from tasks.live.threads import in_live_thread
-from tasks.services.api_tokens import api_token_authenticate
+from tasks.services.api_tokens import api_token_find
 
 
 def bearer_token(scope: dict[str, Any]) -> str | None:
@@ -25,7 +25,8 @@ class ApiTokenAuthMiddleware(BaseMiddleware):
         user = scope.get("user")
         token = bearer_token(scope)
         if token is not None and not getattr(user, "is_authenticated", False):
-            found = await in_live_thread(api_token_authenticate)(token)
+            found = await in_live_thread(api_token_find)(token)
             if found is not None:
-                scope = {**scope, "user": found}
+                # The token's id: the socket closes when the token is deleted.
+                scope = {**scope, "user": found.user, "api_token_id": found.pk}
         return await super().__call__(scope, receive, send)

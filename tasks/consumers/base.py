@@ -17,6 +17,7 @@ from channels.layers import get_channel_layer
 from channels.utils import await_many_dispatch
 
 from tasks.live import protocol as p
+from tasks.live.access import Credential, get_access_watch
 from tasks.live.hub import get_hub, new_inbox
 from tasks.live.outgoing import batch_events
 from tasks.live.selectors import live_user_allowed, live_user_still_allowed
@@ -61,6 +62,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
         except StopConsumer:
             pass
         finally:
+            get_access_watch().remove(self)
             await self.leave_groups()
 
     async def leave_groups(self) -> None:
@@ -101,10 +103,27 @@ class LiveConsumer(AsyncWebsocketConsumer):
             self.groups_joined.append(group)
             await get_hub().join(group, self.inbox)
         await self.accept()
+        get_access_watch().add(self, self.credential(), self.revoke)
         if self.fmt not in p.FORMATS:
             self.fmt = p.FORMAT_JSON
             await self.send_error(p.BAD_REQUEST, p.FORMAT_INVALID)
         await self.connected()
+
+    def credential(self) -> Credential:
+        """What let this socket in: its session (browsers) or API token (integrations)."""
+        session = self.scope.get("session")
+        token_id = self.scope.get("api_token_id")
+        return Credential(
+            user_id=self.user_id,
+            session_key=None if token_id is not None else getattr(session, "session_key", None),
+            token_id=token_id,
+        )
+
+    async def revoke(self) -> None:
+        """Access was revoked while the socket was open: say so and close (4403)."""
+        await self.send_error(p.FORBIDDEN, p.ACCESS_REVOKED_MESSAGE)
+        await self.close(code=p.CLOSE_FORBIDDEN)
+        await self.leave_groups()
 
     async def authorise(self) -> tuple[str, str] | None:
         """Looks up what the socket follows: None, or the error (code, message) to close with."""
@@ -117,6 +136,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
         """After the handshake (e.g. subscribe from the query string)."""
 
     async def disconnect(self, code: int) -> None:
+        get_access_watch().remove(self)
         await self.leave_groups()
 
     def query_param(self, name: str) -> str | None:
@@ -155,7 +175,8 @@ class LiveConsumer(AsyncWebsocketConsumer):
             raise FrameError(p.FRAME_TOO_LARGE, p.FRAME_TOO_LARGE_MESSAGE)
         try:
             content = json.loads(text_data)
-        except ValueError as error:
+        except (ValueError, RecursionError) as error:
+            # RecursionError: "[[[[..." nested deeper than the parser goes.
             raise FrameError(p.BAD_JSON, p.BAD_JSON_MESSAGE) from error
         if not isinstance(content, dict):
             raise FrameError(p.BAD_JSON, p.BAD_JSON_MESSAGE)

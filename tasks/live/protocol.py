@@ -24,6 +24,11 @@ Server -> client::
     {"type": "error", "code": "unknown_action", "message": "..."}
 
 Deltas (``message.delta``, ``reasoning.delta``) have ``"seq": null`` and ``data.delta``.
+
+An open socket follows access (``tasks.live.access``): within ``LIVE_ACCESS_CHECK_SECONDS`` of
+a logout, deactivation, loss of staff status or deletion of its API token it gets
+``{"type": "error", "code": "forbidden", ...}`` and is closed with code 4403.
+A frame JSON cannot parse (malformed, or nested too deeply) is ``bad_json``.
 """
 
 from __future__ import annotations
@@ -70,6 +75,9 @@ TICKET_NOT_FOUND = "ticket_not_found"
 TICKET_NOT_FOUND_MESSAGE = "No ticket with that number."
 FORBIDDEN = "forbidden"
 FORBIDDEN_MESSAGE = "Only active staff can follow agent tasks."
+ACCESS_REVOKED_MESSAGE = (
+    "Your access ended (signed out, deactivated, no longer staff, or the API token was deleted)."
+)
 INTERNAL = "internal_error"
 INTERNAL_MESSAGE = "Something went wrong on the server; the connection stays open."
 

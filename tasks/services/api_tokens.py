@@ -48,7 +48,13 @@ def api_token_create(*, user: User, name: str = "default") -> tuple[ApiToken, st
 
 
 def api_token_authenticate(raw: str) -> User | None:
-    """The active user owning the key ``raw``, or None.
+    """The active user owning the key ``raw``, or None (see ``api_token_find``)."""
+    token = api_token_find(raw)
+    return token.user if token is not None else None
+
+
+def api_token_find(raw: str) -> ApiToken | None:
+    """The token ``raw`` of an active user (with its user), or None.
 
     The lookup is by hash, so response time says nothing about how much of a guessed key was
     right. Marks the token used, at most once a minute."""
@@ -65,4 +71,4 @@ def api_token_authenticate(raw: str) -> User | None:
         ApiToken.objects.filter(
             Q(last_used_at__isnull=True) | Q(last_used_at__lt=stale), pk=token.pk
         ).update(last_used_at=now)
-    return token.user
+    return token
