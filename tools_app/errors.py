@@ -17,3 +17,11 @@ class ApplicationError(Exception):
 
     def as_dict(self) -> dict[str, Any]:
         return {"error": self.message, **self.extra}
+
+
+class RateLimited(ApplicationError):
+    """Too many actions too quickly: HTTP answers 429 with ``Retry-After``."""
+
+    def __init__(self, message: str, *, retry_after: int, extra: dict[str, Any] | None = None):
+        super().__init__(message, {"field": None, "retry_after": retry_after, **(extra or {})})
+        self.retry_after = retry_after

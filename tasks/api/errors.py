@@ -10,13 +10,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import HttpError, ValidationError
 
-from tools_app.errors import ApplicationError
+from tools_app.errors import ApplicationError, RateLimited
 
 BODY_UNPARSABLE = "The request body must be a JSON object."
+BODY_TOO_LARGE = "The request body is too large (at most {limit} bytes)."
 # Locations ninja reports: (source, field...) for parameters, (source, param, field...) for
 # a body schema. The source and the body parameter's name mean nothing to a caller.
 _SOURCES = {"query", "path", "header", "cookie", "body", "form", "file"}
@@ -60,9 +63,19 @@ def install_error_handlers(api: NinjaAPI, *, body_params: frozenset[str]) -> Non
         ]
         return _errors(request, api, details, 400)
 
+    @api.exception_handler(RequestDataTooBig)
+    def on_body_too_large(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        error = {"field": "body", "message": BODY_TOO_LARGE.format(limit=limit)}
+        return _errors(request, api, [error], 413)
+
     @api.exception_handler(ApplicationError)
     def on_application_error(request: HttpRequest, exc: ApplicationError) -> HttpResponse:
         details = [{"field": exc.extra.get("field"), "message": exc.message}]
+        if isinstance(exc, RateLimited):
+            response = _errors(request, api, details, 429)
+            response["Retry-After"] = str(exc.retry_after)
+            return response
         return _errors(request, api, details, 400)
 
     @api.exception_handler(HttpError)

@@ -5,16 +5,18 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import transaction
+from django.utils import timezone
 
 from tasks.events import TaskEventType, events_publish_on_commit, events_store
 from tasks.models import Task, Ticket
-from tools_app.errors import ApplicationError
+from tools_app.errors import ApplicationError, RateLimited
 
 logger = logging.getLogger(__name__)
 
@@ -22,6 +24,9 @@ TICKET_NOT_WORKABLE = "Only new, open or pending tickets can be investigated; re
 FREE_TEXT_REQUIRED = "Describe what the agent should do."
 FREE_TEXT_TOO_LONG = "A task description is limited to 10,000 characters."
 TICKET_MISSING = "No ticket with that number."
+TASK_STARTS_LIMITED = (
+    "You started {limit} tasks in the last minute, the most allowed; wait a moment and try again."
+)
 
 MAX_FREE_TEXT = 10_000
 WAKE_MESSAGE_TYPE = "task.run"
@@ -74,7 +79,26 @@ def _user_id(user: AbstractBaseUser | AnonymousUser | None) -> int | None:
     return user.pk if user is not None and user.is_authenticated else None
 
 
+def task_start_throttle(*, user_id: int | None) -> None:
+    """Raises ``RateLimited`` when the user started ``TASK_STARTS_PER_MINUTE`` tasks in the last
+    minute (counted from the database, so it holds across web processes)."""
+    limit = settings.TASK_STARTS_PER_MINUTE
+    if not limit or user_id is None:
+        return
+    since = timezone.now() - timedelta(seconds=60)
+    recent = list(
+        Task.objects.filter(created_by_id=user_id, created_at__gte=since)
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)[:limit]
+    )
+    if len(recent) >= limit:
+        oldest = recent[-1]
+        wait = max(1, int((oldest + timedelta(seconds=60) - timezone.now()).total_seconds()) + 1)
+        raise RateLimited(TASK_STARTS_LIMITED.format(limit=limit), retry_after=wait)
+
+
 def _create(*, ticket: Ticket | None, title: str, input: str, user_id: int | None) -> Task:
+    task_start_throttle(user_id=user_id)
     task = Task.objects.create(
         ticket=ticket,
         title=title[:300],

@@ -25,7 +25,7 @@ from tasks.task_selectors import task_get, task_panel
 from tasks.views.access import staff_required, staff_user
 from tasks.views.common import ticket_or_404, wants_partial
 from tasks.views.ticket_page import agent_panel_context
-from tools_app.errors import ApplicationError
+from tools_app.errors import ApplicationError, RateLimited
 
 TASK_STARTED = "Investigation started: the agent is on it."
 TASK_ALREADY_ACTIVE = "This ticket already has an active task; showing it."
@@ -59,9 +59,11 @@ def _panel_response(
     return render(request, "tasks/partials/task_panel.html", context, status=status)
 
 
-def _agent_panel(request: HttpRequest, ticket: Ticket, *, error: str = "") -> HttpResponse:
+def _agent_panel(
+    request: HttpRequest, ticket: Ticket, *, error: str = "", status: int | None = None
+) -> HttpResponse:
     context = {**agent_panel_context(ticket), "agent_error": error}
-    status = 400 if error else 200
+    status = status or (400 if error else 200)
     return render(request, "tasks/partials/agent_panel.html", context, status=status)
 
 
@@ -72,10 +74,15 @@ def task_start(request: HttpRequest, number: int) -> HttpResponse:
     try:
         _, created = task_start_for_ticket(ticket=ticket, user=staff_user(request))
     except ApplicationError as error:
+        status = 429 if isinstance(error, RateLimited) else 400
         if wants_partial(request):
-            return _agent_panel(request, ticket, error=error.message)
-        messages.error(request, error.message)
-        return redirect("tasks:ticket_detail", number=number)
+            response = _agent_panel(request, ticket, error=error.message, status=status)
+        else:
+            messages.error(request, error.message)
+            response = redirect("tasks:ticket_detail", number=number)
+        if isinstance(error, RateLimited):
+            response["Retry-After"] = str(error.retry_after)
+        return response
     if wants_partial(request):
         return _agent_panel(request, ticket)
     messages.success(request, TASK_STARTED if created else TASK_ALREADY_ACTIVE)
