@@ -430,7 +430,7 @@
     connections: function () {
       return Object.keys(conns).map(function (id) {
         var conn = conns[id];
-        return { id: id, live: conn.live, lastSeq: conn.lastSeq, opened: conn.opened };
+        return { id: id, live: conn.live, lastSeq: conn.lastSeq, opened: conn.opened, stopped: !!conn.stopped };
       });
     },
     dropForTest: function (holdMs) {

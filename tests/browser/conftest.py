@@ -156,3 +156,18 @@ def login(page: Any, username: str = STAFF_USERNAME, password: str = STAFF_PASSW
     page.fill("#id_password", password)
     page.click("button[type=submit]")
     page.wait_for_url("**/")
+
+
+def wait_for_js(page: Any, expression: str, timeout: float = 10_000) -> None:
+    """Waits until ``expression`` (a JS expression or function) is truthy in the page.
+
+    Playwright's ``wait_for_function`` builds its predicate with ``eval`` inside the page,
+    which the portal's Content-Security-Policy (no 'unsafe-eval') rightly refuses; an
+    ``evaluate`` goes through the DevTools protocol, so this polls with that instead."""
+    deadline = time.monotonic() + timeout / 1000
+    while True:
+        if page.evaluate(expression):
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {expression!r}")
+        page.wait_for_timeout(50)

@@ -12,13 +12,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.browser.conftest import ROOT, _free_port, _wait_until_up, login
+from tests.browser.conftest import ROOT, _free_port, _wait_until_up, login, wait_for_js
 from tests.browser.seed import HOWTO_TICKET, SHIPPING_TICKET
 
 pytestmark = pytest.mark.browser
@@ -83,9 +84,10 @@ def screenshot(page: Any, name: str) -> None:
 
 def wait_live(page: Any) -> None:
     """Until every socket of the page is open and caught up."""
-    page.wait_for_function(
+    wait_for_js(
+        page,
         "() => { const c = window.agentdeskLive.connections();"
-        " return c.length > 0 && c.every(x => x.live); }"
+        " return c.length > 0 && c.every(x => x.live); }",
     )
 
 
@@ -130,14 +132,14 @@ def test_watch_an_investigation_live_drop_the_socket_and_recover(browser: Any, p
     # ...and the dashboard shows it without a reload
     row = lead.locator(f"#dash-active #dash-task-{task_id}")
     row.wait_for()
-    lead.wait_for_function(f"document.querySelector('#dash-task-{task_id} progress')?.value >= 1")
+    wait_for_js(lead, f"document.querySelector('#dash-task-{task_id} progress')?.value >= 1")
 
     screenshot(page, "live-ticket-running")
     screenshot(lead, "live-dashboard-running")
 
     # When the network drops for a while in the middle of the run
     page.evaluate("window.agentdeskLive.dropForTest(1200)")
-    page.wait_for_function("window.agentdeskLive.connections().some(c => !c.live)", timeout=2_000)
+    wait_for_js(page, "window.agentdeskLive.connections().some(c => !c.live)", timeout=2_000)
 
     # Then the page reconnects, catches up and follows the run to its end
     page.locator(f'#task-{task_id}-head [data-task-status="completed"]').wait_for(
@@ -211,3 +213,27 @@ def test_cancel_and_retry_update_the_panel_in_place(browser: Any, paced_server: 
     fresh.goto(f"/tickets/{SHIPPING_TICKET}/")
     wait_live(fresh)
     assert panel_text(page, task_id) == panel_text(fresh, task_id)
+
+
+def test_signing_out_in_another_tab_closes_the_open_live_sockets(browser: Any, paced_server: str):
+    # Given a ticket page following its agent panel and thread live
+    page = new_page(browser, paced_server)
+    page.goto(f"/tickets/{HOWTO_TICKET}/")
+    wait_live(page)
+
+    # When the same person signs out in another tab
+    other = page.context.new_page()
+    other.goto("/")
+    started = time.monotonic()
+    other.click(".user-menu summary")
+    other.click("form[action='/logout/'] button")
+    other.wait_for_url("**/login/**")
+
+    # Then within 2 seconds the first page's sockets are closed for good (4403), not retried
+    wait_for_js(
+        page,
+        "() => window.agentdeskLive.connections().every(c => !c.live && c.stopped)",
+        timeout=2_500,
+    )
+    assert time.monotonic() - started < 2.5
+    page.context.close()

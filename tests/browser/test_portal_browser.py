@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import login
+from tests.browser.conftest import login, wait_for_js
 from tests.browser.seed import (
     BILLING_TICKET,
     CUSTOMER_NAME,
@@ -39,7 +39,7 @@ def test_sign_in_filter_the_backlog_open_a_ticket_and_reply(page: Any):
     page.evaluate("window.__sameDocument = true")
     with page.expect_response(lambda r: "category=shipping" in r.url):
         page.select_option("#filter-category", "shipping")
-    page.wait_for_function("document.querySelectorAll('tbody tr[id^=ticket-row-]').length === 1")
+    wait_for_js(page, "document.querySelectorAll('tbody tr[id^=ticket-row-]').length === 1")
 
     # Then only the shipping ticket is listed, the URL says so, and the page was not reloaded
     assert page.locator(f"#ticket-row-{SHIPPING_TICKET}").is_visible()
@@ -50,7 +50,7 @@ def test_sign_in_filter_the_backlog_open_a_ticket_and_reply(page: Any):
 
     # When they clear the filter and open the billing ticket
     page.select_option("#filter-category", "")
-    page.wait_for_function("document.querySelectorAll('tbody tr[id^=ticket-row-]').length === 3")
+    wait_for_js(page, "document.querySelectorAll('tbody tr[id^=ticket-row-]').length === 3")
     page.click(f"#ticket-row-{BILLING_TICKET} .col-subject a")
     page.wait_for_url(f"**/tickets/{BILLING_TICKET}/")
 

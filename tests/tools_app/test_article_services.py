@@ -9,7 +9,9 @@ from tools_app.services.articles import (
     DOCUMENT_BODY_REQUIRED,
     DOCUMENT_NOT_EDITABLE,
     DOCUMENT_TITLE_REQUIRED,
+    DOCUMENT_TITLE_TOO_LONG,
     DOCUMENT_TOO_LONG,
+    MAX_TITLE,
     document_write,
 )
 
@@ -94,3 +96,32 @@ def test_document_write_with_a_title_without_letters_still_gets_a_slug():
     doc = document_write(title="!!!", body="Body")
 
     assert doc.slug == "document"
+
+
+def test_a_title_over_the_limit_is_an_error_not_cut():
+    with pytest.raises(ApplicationError) as exc:
+        document_write(title="T" * (MAX_TITLE + 1), body="Body")
+
+    assert exc.value.message == DOCUMENT_TITLE_TOO_LONG
+    assert exc.value.extra["field"] == "title"
+    assert not Article.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ("Refunds!", "Refunds?"),
+        ("Known issue: CSV", "Known issue CSV"),
+        ("返金の手順", "配送の遅延"),  # both slugify to nothing
+        ("A" * 150 + " one", "A" * 150 + " two"),  # same first 100 slug characters
+    ],
+)
+def test_distinct_titles_keep_their_own_documents(first, second):
+    one = document_write(title=first, body="first body")
+    two = document_write(title=second, body="second body")
+
+    assert one.pk != two.pk and one.slug != two.slug
+    one.refresh_from_db()
+    two.refresh_from_db()
+    assert (one.title, one.body) == (first, "first body")
+    assert (two.title, two.body) == (second, "second body")

@@ -126,7 +126,7 @@ async def write_document(
     """Write an internal knowledge-base document (a new version if the title exists).
 
     Args:
-        title: The document title.
+        title: The document title (up to 200 characters; the same title makes a new version).
         body: The document text (up to 20,000 characters).
     """
     return await sync_to_async(_write)(ctx.context.task_id, title, body)
