@@ -264,6 +264,11 @@ TASK_LEASE_SECONDS = env_int("AGENTDESK_LEASE_SECONDS", 30, minimum=3)
 # How often a worker looks for queued tasks whose wake-up was lost and tasks whose lease expired.
 WORKER_SWEEP_SECONDS = env_float("AGENTDESK_SWEEP_SECONDS", 10.0, minimum=0.1)
 TASK_MAX_ATTEMPTS = env_int("AGENTDESK_MAX_ATTEMPTS", 3, minimum=1)
+# PostgreSQL: how often a worker looks for running tasks whose worker died (its run lock was
+# released with its connection: tasks.runtime.run_locks), to run them again at once.
+WORKER_LIVENESS_SECONDS = env_float("AGENTDESK_LIVENESS_SECONDS", 1.0, minimum=0.1)
+# Run locks on PostgreSQL (off: only the lease finds a dead worker's tasks; for comparison).
+WORKER_RUN_LOCKS = env_bool("AGENTDESK_RUN_LOCKS", True)
 APPROVAL_EXPIRY_HOURS = env_int("AGENTDESK_APPROVAL_EXPIRY_HOURS", 72, minimum=1)
 # How often open websockets re-check their user, session and API token (closing within it).
 LIVE_ACCESS_CHECK_SECONDS = env_float("AGENTDESK_LIVE_ACCESS_CHECK_SECONDS", 1.0, minimum=0.05)

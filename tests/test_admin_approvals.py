@@ -365,3 +365,58 @@ def test_the_demo_approver_may_decide():
     seed_demo()
     assert User.objects.get(username="approver").has_perm("tasks.decide_approvalrequest")
     assert not User.objects.get(username="support").has_perm("tasks.decide_approvalrequest")
+
+
+# --- what staff know, what the approval covers, four-eyes (issue 10) ----------------------
+
+
+def test_the_detail_page_puts_staff_notes_totals_and_other_requests_before_the_approver(
+    approver_client, case
+):
+    from tasks.models import TicketMessage
+    from tests.factories import make_refund
+
+    TicketMessage.objects.create(
+        ticket=case.task.ticket,
+        author_kind=TicketMessage.AuthorKind.STAFF,
+        body="Chargeback open, do not refund",
+        is_internal=True,
+        created_at=timezone.now(),
+    )
+    other_task = make_task(ticket=make_ticket(customer=case.task.ticket.customer))
+    other = make_approval(
+        task=other_task,
+        order=case.duplicate,
+        status=ApprovalRequest.Status.REJECTED,
+        summary="Refund $5.00 on ORD-502 (goodwill)",
+    )
+    make_refund(order=case.duplicate, amount=Decimal("4.00"), task=other_task)
+
+    response = approver_client.get(change_url(case.approval))
+
+    html = response.content.decode()
+    # the internal note is on the page, not one click away
+    assert 'id="approval-internal-notes"' in html and "Chargeback open, do not refund" in html
+    # what the approval covers, exactly
+    covers = html[html.index('id="approval-covers"') :][:900]
+    assert "ORD-502" in covers and "29.00" in covers and case.approval.digest in covers
+    # other requests and refunds on the order, and the running totals against the limit
+    assert f"#{other.pk}" in html and "goodwill" in html
+    evidence = response.context["evidence"]
+    assert evidence.agent_refunded == Decimal("4.00")
+    assert evidence.agent_total_if_approved == Decimal("33.00")
+    assert 'id="approval-totals"' in html
+
+
+def test_the_approver_who_started_the_task_gets_no_buttons(approver, approver_client, case):
+    Task.objects.filter(pk=case.task.pk).update(created_by=approver)
+
+    response = approver_client.get(change_url(case.approval))
+    posted = approver_client.post(decide_url(case.approval), {"decision": "approve"}, follow=True)
+
+    html = response.content.decode()
+    assert 'id="approval-decision-form"' not in html
+    assert 'id="approval-four-eyes"' in html
+    assert any("four-eyes" in m for m in messages_of(posted))
+    case.approval.refresh_from_db()
+    assert case.approval.status == ApprovalRequest.Status.PENDING

@@ -32,6 +32,7 @@ from tasks.runtime.gc_tuning import tune_gc_for_workers
 from tasks.runtime.pacing import PacedModel, TurnGate
 from tasks.runtime.progress import with_posted_messages
 from tasks.runtime.resume import ResumeError, resume_state_load
+from tasks.runtime.run_locks import RunLocks, run_locks_supported, running_tasks_without_lock
 from tasks.runtime.runner import TaskRun, run_config, run_input
 from tasks.runtime.sdk_speedups import apply_sdk_speedups
 from tasks.runtime.writer import get_writer
@@ -44,6 +45,7 @@ from tasks.services.task_lifecycle import (
     task_for_run,
     task_heartbeat,
     task_queued_ids,
+    task_recover_orphans,
     task_recover_stale,
 )
 from tasks.services.task_start import WAKE_MESSAGE_TYPE
@@ -99,6 +101,9 @@ class TaskWorker:
         self._jobs: dict[int, asyncio.Task[None]] = {}
         self._runs: dict[int, TaskRun] = {}
         self._sweeper: asyncio.Task[None] | None = None
+        self._liveness: asyncio.Task[None] | None = None
+        # PostgreSQL: one advisory lock per running task (tasks.runtime.run_locks).
+        self._locks: RunLocks | None = RunLocks() if run_locks_supported() else None
         self._loop: asyncio.AbstractEventLoop | None = None
         cancel_listener_add(self)
 
@@ -151,9 +156,29 @@ class TaskWorker:
         return sum(self.wake(task_id) for task_id in ids)
 
     def start_sweeper(self) -> None:
-        """Sweeps now and then every ``sweep_seconds`` (once per worker)."""
+        """Sweeps now and then every ``sweep_seconds`` (once per worker); on PostgreSQL also
+        looks for tasks of dead workers every ``WORKER_LIVENESS_SECONDS``."""
+        loop = asyncio.get_running_loop()
         if self._sweeper is None or self._sweeper.done():
-            self._sweeper = asyncio.get_running_loop().create_task(self._sweep_forever())
+            self._sweeper = loop.create_task(self._sweep_forever())
+        if self._locks is not None and (self._liveness is None or self._liveness.done()):
+            self._liveness = loop.create_task(self._liveness_forever())
+
+    async def recover_orphans(self) -> int:
+        """Runs again, at once, the running tasks whose worker died (PostgreSQL)."""
+        orphans = await sync_to_async(running_tasks_without_lock)()
+        if not orphans:
+            return 0
+        requeued = await sync_to_async(task_recover_orphans)(orphans=orphans)
+        return sum(self.wake(task_id) for task_id in requeued)
+
+    async def _liveness_forever(self) -> None:
+        while True:
+            await asyncio.sleep(settings.WORKER_LIVENESS_SECONDS)
+            try:
+                await self.recover_orphans()
+            except Exception:
+                logger.exception("Looking for tasks of dead workers failed")
 
     async def _sweep_forever(self) -> None:
         while True:
@@ -179,8 +204,9 @@ class TaskWorker:
             await asyncio.gather(*list(self._jobs.values()), return_exceptions=True)
 
     async def stop(self) -> None:
-        if self._sweeper is not None:
-            self._sweeper.cancel()
+        for background in (self._sweeper, self._liveness):
+            if background is not None:
+                background.cancel()
         for job in list(self._jobs.values()):
             job.cancel()
         await asyncio.gather(*list(self._jobs.values()), return_exceptions=True)
@@ -195,18 +221,26 @@ class TaskWorker:
     async def _claim_and_run(self, task_id: int) -> None:
         # Claim only once a slot is free: a task waiting here stays queued for other workers.
         async with self._slots():
-            claim = await get_writer().write(claim_write(task_id=task_id, owner=self.owner))
-            if not claim.applied:
+            # The run lock first: from the claim on, a live worker always holds it.
+            if self._locks is not None and not await self._locks.acquire(task_id):
                 return
             try:
-                task = claim.task or await sync_to_async(task_for_run)(task_id=task_id)
-                await self._run(task)
-            except Exception as exc:
-                logger.exception("Task %s crashed in the worker", task_id)
-                reason = describe_run_error(exc, max_turns=settings.AGENT_MAX_TURNS)
-                await get_writer().write(
-                    failed_write(task_id=task_id, owner=self.owner, reason=reason)
-                )
+                await self._claim_and_run_locked(task_id)
+            finally:
+                if self._locks is not None:
+                    await self._locks.release(task_id)
+
+    async def _claim_and_run_locked(self, task_id: int) -> None:
+        claim = await get_writer().write(claim_write(task_id=task_id, owner=self.owner))
+        if not claim.applied:
+            return
+        try:
+            task = claim.task or await sync_to_async(task_for_run)(task_id=task_id)
+            await self._run(task)
+        except Exception as exc:
+            logger.exception("Task %s crashed in the worker", task_id)
+            reason = describe_run_error(exc, max_turns=settings.AGENT_MAX_TURNS)
+            await get_writer().write(failed_write(task_id=task_id, owner=self.owner, reason=reason))
 
     async def _run(self, task: Task) -> None:
         model, model_name = self.model_factory()

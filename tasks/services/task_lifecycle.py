@@ -139,20 +139,50 @@ def task_recover_stale(*, now=None) -> list[int]:
     requeued = []
     for task_id, attempts in stale:
         base = Task.objects.filter(pk=task_id, status=Task.Status.RUNNING, lease_expires_at__lt=now)
-        if attempts >= settings.TASK_MAX_ATTEMPTS:
-            reason = WORKER_LOST.format(attempts=attempts)
-            if base.update(
-                status=Task.Status.FAILED, error=reason, finished_at=now, lease_owner=""
-            ):
-                _store(task_id, TaskEventType.TASK_FAILED, {"status": "failed", "error": reason})
-        elif base.update(status=Task.Status.QUEUED, lease_owner="", lease_expires_at=None):
-            _store(
-                task_id,
-                TaskEventType.TASK_STATUS_CHANGED,
-                {"status": "queued", "reason": WORKER_STOPPED},
-            )
+        if _requeue_or_fail(task_id=task_id, attempts=attempts, running=base, now=now):
             requeued.append(task_id)
     return requeued
+
+
+def task_recover_orphans(*, orphans: list[tuple[int, str]], now=None) -> list[int]:
+    """Running tasks whose worker is known dead (``(task id, lease owner)``: its run lock was
+    released with its database connection, ``tasks.runtime.run_locks``) go back to the queue
+    at once, without waiting for the lease. Guarded by the owner: a task claimed again in the
+    meantime is left alone. Returns the ids put back in the queue."""
+    now = now or timezone.now()
+    requeued = []
+    for task_id, owner in orphans:
+        with transaction.atomic():
+            row = (
+                Task.objects.select_for_update(skip_locked=True)
+                .filter(pk=task_id, status=Task.Status.RUNNING, lease_owner=owner)
+                .values_list("attempts", flat=True)
+                .first()
+            )
+            if row is None:
+                continue
+            running = Task.objects.filter(pk=task_id, status=Task.Status.RUNNING, lease_owner=owner)
+            if _requeue_or_fail(task_id=task_id, attempts=row, running=running, now=now):
+                requeued.append(task_id)
+    return requeued
+
+
+def _requeue_or_fail(*, task_id: int, attempts: int, running: Any, now: Any) -> bool:
+    """A task whose worker died: back in the queue, or failed after ``TASK_MAX_ATTEMPTS``
+    claims. True if it was put back in the queue."""
+    if attempts >= settings.TASK_MAX_ATTEMPTS:
+        reason = WORKER_LOST.format(attempts=attempts)
+        if running.update(status=Task.Status.FAILED, error=reason, finished_at=now, lease_owner=""):
+            _store(task_id, TaskEventType.TASK_FAILED, {"status": "failed", "error": reason})
+        return False
+    if running.update(status=Task.Status.QUEUED, lease_owner="", lease_expires_at=None):
+        _store(
+            task_id,
+            TaskEventType.TASK_STATUS_CHANGED,
+            {"status": "queued", "reason": WORKER_STOPPED},
+        )
+        return True
+    return False
 
 
 def task_queued_ids(*, limit: int = 500) -> list[int]:

@@ -236,8 +236,9 @@ def task_refund_execute(
             order=call.order, amount=call.amount, customer_id=customer_id, reserved=_reserved(call)
         )
         raise ApplicationError(REFUND_NOT_APPROVED, {"field": "amount"})
+    # of=("self",): PostgreSQL cannot lock the nullable side of the outer joins.
     approval = (
-        ApprovalRequest.objects.select_for_update()
+        ApprovalRequest.objects.select_for_update(of=("self",))
         .select_related("decided_by", "refund__order")
         .get(pk=found.pk)
     )

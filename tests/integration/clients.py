@@ -15,7 +15,7 @@ from http.cookiejar import Cookie, CookieJar
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, load_backend
 from django.contrib.auth.models import User
 from django.contrib.sessions.backends.db import SessionStore
 from websockets.asyncio.client import connect
@@ -66,7 +66,12 @@ class AdminClient:
         self.base_url = base_url
         session = SessionStore()
         session[SESSION_KEY] = str(user.pk)
-        session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
+        # As force_login: the first backend that can load users (not django-axes' own).
+        session[BACKEND_SESSION_KEY] = next(
+            path
+            for path in settings.AUTHENTICATION_BACKENDS
+            if hasattr(load_backend(path), "get_user")
+        )
         session[HASH_SESSION_KEY] = user.get_session_auth_hash()
         session.create()
         alphabet = string.ascii_letters + string.digits

@@ -99,7 +99,7 @@ def test_a_worker_killed_mid_run_loses_nothing(stack, demo, fault, repeated_afte
     # and once approved the run completes with one refund
     task = approve_and_finish(admin, task_id)
     assert Refund.objects.filter(task_id=task_id).count() == 1
-    assert approval.call_id in Refund.objects.get(task_id=task_id).idempotency_key
+    assert Refund.objects.get(task_id=task_id).idempotency_key == f"approval-{approval.pk}"
     # and the to-do plan was not doubled by the repeated call
     assert task.todos.count() == len(set(task.todos.values_list("text", flat=True)))
     if repeated_after_recovery:
@@ -218,3 +218,29 @@ def test_workers_killed_at_random_moments_lose_nothing(stack, demo):
         assert_no_seq_gap(task_id)
     assert_refunds_once()
     assert_approved_refunds_made()
+
+
+def test_a_killed_workers_task_runs_again_within_seconds_long_before_its_lease(stack, demo):
+    # given a long lease (60 s) and a slow run, claimed by one worker, with a second alive
+    web = stack.web()
+    slow = {"AGENTDESK_LEASE_SECONDS": "60", "AGENTDESK_OFFLINE_DELAY": "0.5"}
+    doomed = stack.worker(**slow)
+    task_id = ApiClient(web.base_url, demo.support).start_ticket_task(DUPLICATE_CHARGE)["id"]
+    wait_for(lambda: claimed_by(task_id, doomed), timeout=30, what="claim")
+    survivor = stack.worker(**slow)
+
+    # when the worker is killed mid-run
+    doomed.kill9()
+    killed = time.monotonic()
+
+    # then its run lock went with its connection: the survivor runs the task within 5 s
+    wait_for(
+        lambda: f":{survivor.pid}:" in workers_that_started(task_id)[-1],
+        timeout=5,
+        interval=0.1,
+        what="the task running again",
+    )
+    assert time.monotonic() - killed < 5
+    assert WORKER_STOPPED in [
+        e.data.get("reason") for e in TaskEvent.objects.filter(task_id=task_id)
+    ]

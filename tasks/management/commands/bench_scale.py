@@ -6,8 +6,10 @@ on PostgreSQL and Redis (``make bench-scale`` starts both with ``.ci/services``)
    turns each: a tool call without I/O per turn, then an answer). Tasks per second, and a
    check that every task was claimed exactly once and has no gap in its events.
 2. Recovery: a long run's worker is killed with SIGKILL; the time until another worker runs
-   the task again (its lease expires, a sweep re-queues it, a worker claims it) is printed with
-   the lease and sweep settings that bound it.
+   the task again is printed. PostgreSQL releases the dead worker's run lock with its
+   connection (``tasks.runtime.run_locks``): the next liveness check of a live worker
+   (``WORKER_LIVENESS_SECONDS``) re-queues the task and claims it; the lease (and the sweep) is
+   only the fallback, printed for comparison.
 
 It never touches the configured database's data: it creates ``<name>_bench`` on the same
 server (dropped at the end) and uses Redis database 2."""
@@ -60,7 +62,9 @@ class Command(BaseCommand):
         parser.add_argument(
             "--workers", default="1,2,4", help="Worker process counts, comma-separated."
         )
-        parser.add_argument("--recoveries", type=int, default=3, help="Kill -9 measurements.")
+        parser.add_argument(
+            "--recoveries", type=int, default=5, help="Kill -9 measurements (each mode)."
+        )
         parser.add_argument(
             "--lease", type=int, default=None, help="Lease seconds (default: the setting)."
         )
@@ -124,9 +128,10 @@ class Command(BaseCommand):
     # --- worker processes -------------------------------------------------------------------
 
     def _spawn(
-        self, count: int, *, turns: int, delay: float = 0.0
+        self, count: int, *, turns: int, delay: float = 0.0, locks: bool = True
     ) -> list[subprocess.Popen[bytes]]:
         env = {
+            "AGENTDESK_RUN_LOCKS": "true" if locks else "false",
             **{k: v for k, v in os.environ.items() if not k.startswith("AGENTDESK_FAULT")},
             "DATABASE_URL": self.database_url,
             "REDIS_URL": self.redis_url,
@@ -220,24 +225,32 @@ class Command(BaseCommand):
             return
         out = self.stdout.write
         out(
-            f"\n2) Recovery: a running task's worker killed with SIGKILL, another worker alive; "
-            f"lease {self.lease} s, sweep every {self.sweep:g} s"
+            f"\n2) Recovery: a running task's worker killed with SIGKILL, another worker alive;"
+            f" liveness check every {settings.WORKER_LIVENESS_SECONDS:g} s;"
+            f" lease {self.lease} s, sweep every {self.sweep:g} s"
         )
+        for locks, label in ((True, "run locks (PostgreSQL)"), (False, "lease only")):
+            seconds = self._recoveries(runs, locks=locks)
+            figures = ", ".join(f"{s:.2f}" for s in seconds)
+            out(f"   {label:24} death -> running again (s): {figures}")
+            out(f"   {'':24} median {statistics.median(seconds):.2f} s, max {max(seconds):.2f} s")
+        out(
+            f"   (bounds: run locks: one liveness check + the claim; lease only: lease"
+            f" {self.lease} s + one sweep {self.sweep:g} s + the claim)"
+        )
+
+    def _recoveries(self, runs: int, *, locks: bool) -> list[float]:
         # A long run (many slow turns) so the kill lands mid-run.
-        processes = self._spawn(2, turns=400, delay=0.05)
+        processes = self._spawn(2, turns=400, delay=0.05, locks=locks)
         seconds = []
         try:
             for _ in range(runs):
                 seconds.append(self._one_recovery(processes))
                 processes = [p for p in processes if p.poll() is None]
-                processes += self._spawn(1, turns=400, delay=0.05)
+                processes += self._spawn(1, turns=400, delay=0.05, locks=locks)
         finally:
             self._stop(processes)
-        out(f"   death -> running again (s): {', '.join(f'{s:.2f}' for s in seconds)}")
-        out(
-            f"   median {statistics.median(seconds):.2f} s, max {max(seconds):.2f} s "
-            f"(bound: lease {self.lease} s + one sweep {self.sweep:g} s + the claim)"
-        )
+        return seconds
 
     def _one_recovery(self, processes: list[subprocess.Popen[bytes]]) -> float:
         [task_id] = queue_tasks(1, title="Recovery benchmark")
