@@ -192,3 +192,37 @@ async def test_another_customers_order_in_the_ticket_text_never_reaches_an_appro
         await victim.arefresh_from_db()
         assert victim.refunded_amount == before
         assert not await Refund.objects.filter(order=victim).aexists()
+
+
+def _second_ticket_on_the_same_charge(task: Task) -> Task:
+    first = task.ticket
+    ticket = Ticket.objects.create(
+        number=first.number + 5000,
+        customer=first.customer,
+        subject=first.subject,
+        body=first.body,
+        category=first.category,
+        created_at=first.created_at,
+    )
+    started, _ = task_start_for_ticket(ticket=ticket, user=User.objects.get(username="support"))
+    return started
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.asyncio
+async def test_a_second_ticket_about_a_charge_already_pending_is_told_it_is_under_review():
+    # given the duplicate charge waiting for an approver on one ticket
+    task, approval, order = await _pause_on_duplicate()
+
+    # when the customer's second ticket about the same charge is investigated
+    second = await sync_to_async(_second_ticket_on_the_same_charge)(task)
+    second = await _run(second)
+
+    # then nobody is asked twice, and the customer hears the truth: it is being reviewed
+    assert await ApprovalRequest.objects.acount() == 1
+    reply = await TicketMessage.objects.filter(
+        task=second, author_kind="agent", is_internal=False
+    ).alast()
+    assert reply is not None
+    assert "already with our team for review" in reply.body
+    assert "refund policy" not in reply.body

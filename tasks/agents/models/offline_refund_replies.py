@@ -6,6 +6,7 @@ from __future__ import annotations
 from tasks.agents.models.offline_facts import Facts, day, money, period_name, plural
 from tasks.agents.models.offline_letters import Outcome, Wrapup, cur, letter, order_line
 from tasks.agents.models.offline_types import Findings
+from tasks.services.task_refunds import REFUND_ALREADY_PENDING
 
 SETTLE_TIME = (
     "It should appear on your statement within 5-10 business days, depending on your bank."
@@ -62,6 +63,20 @@ def refund_wrapup(findings: Findings, facts: Facts, outcome: Outcome) -> Wrapup:
             " billing team to follow up.",
             "pending",
             f"the approver rejected the refund of {amount} on {number}; customer told, pending",
+        )
+    if outcome.message == REFUND_ALREADY_PENDING:
+        # Another task already asked for this charge: the truth is "being reviewed", not "no".
+        return Wrapup(
+            letter(
+                facts,
+                found,
+                f"A refund request for {what} is already with our team for review, so I"
+                " haven't opened a second one. You'll hear from us as soon as it's decided.",
+            ),
+            f"Did not ask for a refund of {amount} on {number}: another request on this order is"
+            " already waiting for an approver's decision. Customer told it is under review.",
+            "pending",
+            f"a refund on {number} is already pending a decision; customer told, pending",
         )
     return Wrapup(
         letter(
