@@ -221,13 +221,14 @@ def test_workers_killed_at_random_moments_lose_nothing(stack, demo):
 
 
 def test_a_killed_workers_task_runs_again_within_seconds_long_before_its_lease(stack, demo):
-    # given a long lease (60 s) and a slow run, claimed by one worker, with a second alive
+    # given a long lease (60 s) and a run slow enough (5 s a turn) to be mid-run whenever it
+    # is killed, claimed by one worker, with a second one alive
     web = stack.web()
-    slow = {"AGENTDESK_LEASE_SECONDS": "60", "AGENTDESK_OFFLINE_DELAY": "0.5"}
-    doomed = stack.worker(**slow)
+    doomed = stack.worker(AGENTDESK_LEASE_SECONDS="60", AGENTDESK_OFFLINE_DELAY="5")
     task_id = ApiClient(web.base_url, demo.support).start_ticket_task(DUPLICATE_CHARGE)["id"]
     wait_for(lambda: claimed_by(task_id, doomed), timeout=30, what="claim")
-    survivor = stack.worker(**slow)
+    survivor = stack.worker(AGENTDESK_LEASE_SECONDS="60")
+    assert task_now(task_id).status == Task.Status.RUNNING
 
     # when the worker is killed mid-run
     doomed.kill9()
