@@ -170,34 +170,19 @@ def approval_sweep_stranded(*, now: datetime | None = None) -> list[int]:
                 continue
             has_state = Task.objects.filter(pk=task_id).exclude(run_state="").exists()
             if has_state and _queue_if_all_decided(task_id=task_id, now=now):
-                events_publish_on_commit(
-                    events_store(
-                        task_id=task_id,
-                        events=[
-                            (
-                                TaskEventType.TASK_STATUS_CHANGED,
-                                {"status": "queued", "reason": STRANDED_REQUEUED},
-                            )
-                        ],
-                    )
+                event = (
+                    TaskEventType.TASK_STATUS_CHANGED,
+                    {"status": "queued", "reason": STRANDED_REQUEUED},
                 )
                 task_wake_on_commit(task_id)
-                moved.append(task_id)
             elif not has_state and Task.objects.filter(
                 pk=task_id, status=Task.Status.AWAITING_APPROVAL
             ).update(status=Task.Status.FAILED, error=STRANDED_FAILED, finished_at=now):
-                events_publish_on_commit(
-                    events_store(
-                        task_id=task_id,
-                        events=[
-                            (
-                                TaskEventType.TASK_FAILED,
-                                {"status": "failed", "error": STRANDED_FAILED},
-                            )
-                        ],
-                    )
-                )
-                moved.append(task_id)
+                event = (TaskEventType.TASK_FAILED, {"status": "failed", "error": STRANDED_FAILED})
+            else:
+                continue
+            events_publish_on_commit(events_store(task_id=task_id, events=[event]))
+            moved.append(task_id)
     return moved
 
 

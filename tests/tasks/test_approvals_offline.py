@@ -212,7 +212,7 @@ def _second_ticket_on_the_same_charge(task: Task) -> Task:
 @pytest.mark.asyncio
 async def test_a_second_ticket_about_a_charge_already_pending_is_told_it_is_under_review():
     # given the duplicate charge waiting for an approver on one ticket
-    task, approval, order = await _pause_on_duplicate()
+    task, _, _ = await _pause_on_duplicate()
 
     # when the customer's second ticket about the same charge is investigated
     second = await sync_to_async(_second_ticket_on_the_same_charge)(task)
