@@ -79,11 +79,13 @@ test: lint typecheck pytest test-services
 # processes, a websocket client, the approval flow, crash tests. Where the services cannot be
 # installed (not root, no apt-get) it is skipped with the reason.
 test-services: setup-dev
-	@mkdir -p var; env="$$(.ci/services start)"; rc=$$?; \
+	@mkdir -p var; if .ci/services status >/dev/null 2>&1; then started=0; else started=1; fi; \
+	  env="$$(.ci/services start)"; rc=$$?; \
 	  if [ $$rc -eq 3 ]; then echo "skipping the integration suite: PostgreSQL/Redis unavailable (reason above)"; exit 0; fi; \
 	  if [ $$rc -ne 0 ]; then echo "error: .ci/services could not start PostgreSQL/Redis" >&2; exit $$rc; fi; \
 	  eval "$$env"; export DATABASE_URL REDIS_URL; \
 	  $(VENV)/bin/pytest tests/integration -m services; rc=$$?; \
+	  if [ $$started -eq 1 ]; then .ci/services stop >&2 || true; fi; \
 	  if [ $$rc -eq 5 ]; then echo "error: the integration suite collected no tests" >&2; exit 1; fi; exit $$rc
 
 # Logs in var/log/, pid files in var/run/; `make scale-stop` stops everything.
@@ -101,8 +103,10 @@ bench: setup-dev
 	$(PY) manage.py bench
 
 bench-scale: setup-dev
-	@env="$$(.ci/services start)" && eval "$$env" && export DATABASE_URL REDIS_URL && \
-	  $(PY) manage.py bench_scale
+	@if .ci/services status >/dev/null 2>&1; then started=0; else started=1; fi; \
+	  env="$$(.ci/services start)" && eval "$$env" && export DATABASE_URL REDIS_URL && \
+	  $(PY) manage.py bench_scale; rc=$$?; \
+	  if [ $$started -eq 1 ]; then .ci/services stop >&2 || true; fi; exit $$rc
 
 # Re-resolve the pins from the direct dependencies in pyproject.toml.
 lock:
