@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tasks.models import ApprovalRequest, Task, Ticket, TicketMessage
+from tasks.services.task_refunds import approved_unpaid
 from tools_app.errors import ApplicationError
 from tools_app.models import Article, Customer, Order, Refund
 from tools_app.selectors import REFUND_POLICY_SLUG, order_get, refund_policy_rules
@@ -169,11 +170,11 @@ def approval_evidence(*, approval: ApprovalRequest) -> ApprovalEvidence:
     evidence.agent_refunded = sum(
         (r.amount for r in evidence.refunds if r.task_id is not None), Decimal("0")
     )
+    payable = approved_unpaid(f"order:{order.pk}").exclude(pk=approval.pk)
     evidence.approved_unpaid = sum(
         (
-            _amount((r.action or {}).get("arguments", {}).get("amount")) or Decimal("0")
-            for r in evidence.other_requests
-            if r.status == ApprovalRequest.Status.APPROVED and r.refund_id is None
+            _amount((arguments or {}).get("amount")) or Decimal("0")
+            for arguments in payable.values_list("action__arguments", flat=True)
         ),
         Decimal("0"),
     )

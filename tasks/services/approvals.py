@@ -8,7 +8,6 @@ saved run with the decisions applied (``tasks.runtime.resume``)."""
 
 from __future__ import annotations
 
-import contextlib
 from datetime import datetime
 from typing import Any
 
@@ -134,14 +133,7 @@ def approval_decide(
         now = timezone.now()
         if current.expires_at is not None and current.expires_at <= now:
             # Past its time: it expires now, whatever the click said (the agent is told).
-            with contextlib.suppress(ApplicationError):
-                _decide(
-                    approval_id=approval_id,
-                    status=ApprovalRequest.Status.EXPIRED,
-                    user=None,
-                    note=EXPIRED_NOTE,
-                    now=now,
-                )
+            _expire(approval_id, now=now)
             raise ApplicationError(
                 APPROVAL_EXPIRED.format(at=_when(current.expires_at)),
                 {"field": "approval", "status": ApprovalRequest.Status.EXPIRED},
@@ -196,20 +188,23 @@ def approval_expire_due(*, now: datetime | None = None) -> list[int]:
             status=ApprovalRequest.Status.PENDING, expires_at__lt=now
         ).values_list("pk", flat=True)
     )
-    expired = []
-    for approval_id in due:
-        try:
-            _decide(
-                approval_id=approval_id,
-                status=ApprovalRequest.Status.EXPIRED,
-                user=None,
-                note=EXPIRED_NOTE,
-                now=now,
-            )
-        except ApplicationError:
-            continue  # decided by a person in the meantime
-        expired.append(approval_id)
-    return expired
+    return [approval_id for approval_id in due if _expire(approval_id, now=now)]
+
+
+def _expire(approval_id: int, *, now: datetime) -> bool:
+    """Expires a pending request (a rejection with the note "expired"); False if someone
+    decided it in the meantime."""
+    try:
+        _decide(
+            approval_id=approval_id,
+            status=ApprovalRequest.Status.EXPIRED,
+            user=None,
+            note=EXPIRED_NOTE,
+            now=now,
+        )
+    except ApplicationError:
+        return False
+    return True
 
 
 @transaction.atomic

@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
-from tasks.models import ApprovalRequest
+from tasks.models import ApprovalRequest, Task
 from tasks.services.approval_actions import Action, PreparedAction
 from tools_app.errors import ApplicationError
 from tools_app.models import Order, Refund
@@ -109,14 +109,23 @@ def task_refund_action(
     return refund_action(task_id=task_id, run_number=run_number, call=call)
 
 
-def _reserved(call: RefundCall, *, excluding: int | None = None) -> Decimal:
-    """Money approved on the order by a person but not yet paid out (other requests)."""
-    qs = ApprovalRequest.objects.filter(
+def approved_unpaid(subject: str) -> QuerySet[ApprovalRequest]:
+    """Approved refund requests on ``subject`` that can still be paid: not used yet, asked in
+    their task's current run, the task still active. (A cancelled or finished task's approval
+    reserves nothing: its run can never execute it.)"""
+    return ApprovalRequest.objects.filter(
         tool_name=TOOL_NAME,
-        subject=call.subject,
+        subject=subject,
         status=ApprovalRequest.Status.APPROVED,
         refund__isnull=True,
+        task__status__in=Task.ACTIVE_STATUSES,
+        run_number=F("task__run_number"),
     )
+
+
+def _reserved(call: RefundCall, *, excluding: int | None = None) -> Decimal:
+    """Money approved on the order by a person but not yet paid out (other requests)."""
+    qs = approved_unpaid(call.subject)
     if excluding is not None:
         qs = qs.exclude(pk=excluding)
     total = Decimal("0")
@@ -258,24 +267,3 @@ def task_refund_execute(
     )
     ApprovalRequest.objects.filter(pk=approval.pk).update(refund=refund, used_at=timezone.now())
     return refund
-
-
-def order_refund_totals(*, order: Order) -> dict[str, Decimal]:
-    """Running totals on an order for an approver: refunded by agents, by anyone, approved
-    but not yet paid, and pending."""
-    agent = Refund.objects.filter(order=order, task__isnull=False).aggregate(t=Sum("amount"))
-    subject = f"order:{order.pk}"
-    pending = Decimal("0")
-    for arguments in ApprovalRequest.objects.filter(
-        subject=subject, status=ApprovalRequest.Status.PENDING
-    ).values_list("action__arguments", flat=True):
-        try:
-            pending += Decimal(str((arguments or {}).get("amount", "0")))
-        except ArithmeticError:
-            continue
-    return {
-        "agent_refunded": agent["t"] or Decimal("0"),
-        "refunded": order.refunded_amount,
-        "approved_unpaid": _reserved(RefundCall(order=order, amount=Decimal(0), reason="")),
-        "pending": pending,
-    }

@@ -357,6 +357,26 @@ async def test_an_approved_unpaid_refund_counts_against_the_limit_of_a_new_ask()
     await assert_money_invariants()
 
 
+async def test_an_approval_of_a_cancelled_task_reserves_nothing():
+    # given 150.00 approved on a 300.00 order, then the task cancelled before it resumed
+    w = await world()
+    big = await sync_to_async(make_order)(
+        customer=w.customer, number="ORD-300", amount=Decimal("300.00")
+    )
+    task = await run_task(w.task, [refund_turn(refund_call(big.number, id="a", amount="150.00"))])
+    await decide(w, "a")
+    await sync_to_async(task_cancel)(task=task)
+    other = await sync_to_async(_second_task)(w)
+
+    # when another task asks for 100.00 on the same order
+    other = await run_task(other, [refund_turn(refund_call(big.number, id="x", amount="100.00"))])
+
+    # then it is put before a person: the dead approval holds nothing back
+    assert other.status == Task.Status.AWAITING_APPROVAL
+    assert not await Refund.objects.aexists()
+    await assert_money_invariants()
+
+
 def _second_task(w: Any) -> Task:
     ticket = make_ticket(customer=w.customer, subject="Also charged twice", body="Refund please")
     task, _ = task_start_for_ticket(ticket=ticket, user=make_user())
