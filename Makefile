@@ -63,6 +63,7 @@ browser-deps:
 lint: setup-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 typecheck: setup-dev
 	$(VENV)/bin/mypy

@@ -1,35 +1,28 @@
-"""Task events: names, and storage with a per-task sequence number (factories per event live
-with the services that cause them).
+"""Task events: names, storage with a per-task sequence number, and listeners told after
+commit (factories per event live with the services that cause them).
 
-Every change to a task is one stored ``TaskEvent`` with the next ``seq`` of that task, then a
-message to the channel-layer groups of the task and of the dashboard (``tasks.event_bus``,
-re-exported here). The database is the record. Streaming deltas are published live only and
-never stored. Events that change the task's status carry ``data["status"]``.
+Every change to a task is one stored ``TaskEvent`` with the next ``seq`` of that task. The
+database is the record. Once the events' transaction has committed, the registered listeners
+hear of them (``event_listener_add``; live publishing, ``tasks.live.publisher``, is one,
+registered at app start): storing an event never renders or sends anything itself. Streaming
+deltas are never stored: listeners hear of them live only. Events that change the task's
+status carry ``data["status"]``.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from django.db import connection, transaction
 from django.db.models import F, Field, QuerySet
 from django.utils import timezone
 
-from tasks.event_bus import (
-    DASHBOARD_GROUP,
-    MESSAGE_TYPE,
-    event_message,
-    events_publish,
-    events_publish_on_commit,
-    live_message,
-    live_publish,
-    live_publish_nowait,
-    publish_nowait,
-    task_group,
-)
 from tasks.models import Task, TaskEvent
+
+logger = logging.getLogger(__name__)
 
 EventSpec = tuple[str, dict[str, Any]]
 
@@ -74,6 +67,83 @@ class TaskEventType:
             USAGE_UPDATED,
         }
     )
+
+
+# --- listeners --------------------------------------------------------------------------------
+
+
+class EventListener(Protocol):
+    """Hears of stored events once their transaction has committed, and of live-only events.
+    A listener never fails the caller: what it raises is logged."""
+
+    def stored_nowait(self, events: Sequence[TaskEvent]) -> None:
+        """From the event loop (the worker's group writer), without waiting."""
+
+    def stored_committed(self, events: Sequence[TaskEvent]) -> None:
+        """From sync code, right after the commit."""
+
+    def live_nowait(self, *, task_id: int, type: str, data: dict[str, Any]) -> None:
+        """A live-only event (a delta), from the event loop."""
+
+    async def stored(self, events: Sequence[TaskEvent]) -> None:
+        """Now, awaited (tests, async callers after their commit)."""
+
+    async def live(self, *, task_id: int, type: str, data: dict[str, Any]) -> None:
+        """A live-only event, now, awaited."""
+
+
+_listeners: list[EventListener] = []
+
+
+def event_listener_add(listener: EventListener) -> None:
+    """Registers ``listener`` (once, however often the app starts)."""
+    if listener not in _listeners:
+        _listeners.append(listener)
+
+
+def _tell(method: str, *args: Any, **kwargs: Any) -> None:
+    for listener in list(_listeners):
+        try:
+            getattr(listener, method)(*args, **kwargs)
+        except Exception:
+            logger.warning("A task event listener failed", exc_info=True)
+
+
+def events_publish_on_commit(events: Sequence[TaskEvent]) -> None:
+    """For sync code: listeners hear of ``events`` once the current transaction commits (at
+    once when there is none), so no one hears of an event the database does not hold."""
+    if events:
+        stored = list(events)
+        transaction.on_commit(lambda: _tell("stored_committed", stored))
+
+
+def publish_nowait(events: Sequence[TaskEvent]) -> None:
+    """From the event loop, after commit: listeners hear of ``events`` without waiting."""
+    if events:
+        _tell("stored_nowait", list(events))
+
+
+def live_publish_nowait(*, task_id: int, type: str, data: dict[str, Any]) -> None:
+    """From the event loop: a live-only event (a delta), never stored."""
+    _tell("live_nowait", task_id=task_id, type=type, data=data)
+
+
+async def events_publish(events: Sequence[TaskEvent]) -> None:
+    """Listeners hear of stored events now (call after their transaction committed)."""
+    for listener in list(_listeners):
+        try:
+            await listener.stored(list(events))
+        except Exception:
+            logger.warning("A task event listener failed", exc_info=True)
+
+
+async def live_publish(*, task_id: int, type: str, data: dict[str, Any]) -> None:
+    """Listeners hear of a live-only event now."""
+    for listener in list(_listeners):
+        try:
+            await listener.live(task_id=task_id, type=type, data=data)
+        except Exception:
+            logger.warning("A task event listener failed", exc_info=True)
 
 
 # --- storing ----------------------------------------------------------------------------------
@@ -258,25 +328,3 @@ def event_list(
     """The stored events of a task after ``after_seq``, in order: what a client missed."""
     qs = TaskEvent.objects.filter(task_id=task_id, seq__gt=after_seq).order_by("seq")
     return qs[:limit] if limit else qs
-
-
-__all__ = [
-    "DASHBOARD_GROUP",
-    "MESSAGE_TYPE",
-    "EventSpec",
-    "EventWrite",
-    "TaskEventType",
-    "WriteResult",
-    "event_list",
-    "event_message",
-    "event_store",
-    "events_publish",
-    "events_publish_on_commit",
-    "events_store",
-    "events_store_many",
-    "live_message",
-    "live_publish",
-    "live_publish_nowait",
-    "publish_nowait",
-    "task_group",
-]

@@ -17,8 +17,8 @@ from typing import Any
 
 from tasks.consumers.base import Handler, LiveConsumer
 from tasks.dashboard_selectors import dashboard_task_seqs
-from tasks.event_bus import DASHBOARD_GROUP
 from tasks.live import protocol as p
+from tasks.live.groups import DASHBOARD_GROUP
 from tasks.live.outgoing import batch_events
 from tasks.live.threads import in_live_thread
 

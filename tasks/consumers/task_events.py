@@ -16,9 +16,9 @@ import logging
 from typing import Any
 
 from tasks.consumers.base import FrameError, Handler, LiveConsumer, whole_number
-from tasks.event_bus import task_group
 from tasks.live import protocol as p
 from tasks.live.catch_up import CHUNK, CatchUp, task_catch_up
+from tasks.live.groups import task_group
 from tasks.live.outgoing import batch_events
 from tasks.live.selectors import live_task_exists
 from tasks.live.threads import in_live_thread

@@ -6,9 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from tasks.consumers.base import FrameError, Handler, LiveConsumer
-from tasks.event_bus import ticket_group
 from tasks.live import protocol as p
 from tasks.live.catch_up import ticket_catch_up
+from tasks.live.groups import ticket_group
 from tasks.live.selectors import live_ticket_exists
 from tasks.live.threads import in_live_thread
 

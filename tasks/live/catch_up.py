@@ -10,9 +10,10 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
-from tasks.events import event_list, event_message
+from tasks.events import event_list
 from tasks.live.fragments import agent_panel_fragment, task_fragments, ticket_thread_fragments
 from tasks.live.protocol import FORMAT_JSON, html_frame, json_frame
+from tasks.live.publisher import event_message
 from tasks.live.selectors import ticket_latest_task_id
 from tasks.models import Task, Ticket
 

@@ -13,9 +13,9 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from tasks.event_bus import DASHBOARD_GROUP, task_group, ticket_group
 from tasks.events import TaskEventType
 from tasks.live import fragments
+from tasks.live.groups import DASHBOARD_GROUP, task_group, ticket_group
 from tasks.live.protocol import (
     FRAME_HTML,
     FRAME_JSON,

@@ -12,9 +12,10 @@ from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 
 from tasks.consumers.task_events import TaskEventsConsumer
-from tasks.event_bus import event_message, task_group
 from tasks.events import TaskEventType
 from tasks.live import catch_up
+from tasks.live.groups import task_group
+from tasks.live.publisher import event_message
 from tests.factories import make_task, make_user
 from tests.tasks.live_helpers import (
     connect,

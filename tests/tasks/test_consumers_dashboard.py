@@ -8,8 +8,9 @@ import pytest
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 
-from tasks.event_bus import DASHBOARD_GROUP, event_message
 from tasks.events import EventWrite, TaskEventType, events_publish, events_store_many
+from tasks.live.groups import DASHBOARD_GROUP
+from tasks.live.publisher import event_message
 from tasks.services.task_finish import failed_write
 from tasks.services.task_lifecycle import claim_write
 from tasks.services.task_start import task_bulk_start, task_start_for_ticket

@@ -10,10 +10,10 @@ import pytest
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 
-from tasks.event_bus import task_group
 from tasks.events import TaskEventType
 from tasks.live import fragments
 from tasks.live import protocol as p
+from tasks.live.groups import task_group
 from tests.factories import make_task, make_user
 from tests.tasks.live_helpers import (
     TIMEOUT,

@@ -9,15 +9,14 @@ from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 
 from tasks.events import (
-    DASHBOARD_GROUP,
     TaskEventType,
     event_list,
     event_store,
     events_publish,
     events_store,
     live_publish,
-    task_group,
 )
+from tasks.live.groups import DASHBOARD_GROUP, task_group
 from tasks.models import Task, TaskEvent
 
 

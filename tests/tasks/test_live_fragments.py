@@ -8,9 +8,9 @@ import re
 import pytest
 from django.urls import reverse
 
-from tasks.event_bus import event_message
 from tasks.events import TaskEventType, events_store
 from tasks.live.fragments import task_fragments
+from tasks.live.publisher import event_message
 from tasks.models import Task
 from tasks.services.task_todos import todo_add_many, todo_set_status
 from tests.factories import make_task, make_ticket

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import json
 
-from tasks.event_bus import DASHBOARD_GROUP, coalesce_deltas, task_group
 from tasks.live import protocol as p
+from tasks.live.groups import DASHBOARD_GROUP, task_group
 from tasks.live.outgoing import BATCH_TYPE, batch_events, bundle
+from tasks.live.publisher import coalesce_deltas
 
 
 def delta(task_id: int, text: str, kind: str = "message.delta") -> dict:

@@ -1,4 +1,7 @@
-"""Publishing task events on the channel layer: to the group of the task and of the dashboard.
+"""Live publishing: task events on the channel layer, to the groups of the task, of the
+dashboard and of the ticket page. A listener of the domain's events (``tasks.events``),
+registered at app start (``tasks.apps``): storing an event never renders or sends anything
+itself.
 
 A publish is best effort (the database is the record): a client that missed a message reads
 the events after its last seq. Messages leave in order from one publisher task per event loop,
@@ -39,30 +42,21 @@ from typing import Any
 
 from asgiref.sync import SyncToAsync, async_to_sync
 from channels.layers import InMemoryChannelLayer, get_channel_layer
-from django.db import transaction
 from django.utils import timezone
 
+from tasks.live.groups import DASHBOARD_GROUP, task_group
+from tasks.live.outgoing import build_outgoing, deltas_outgoing
+from tasks.live.threads import in_live_thread
 from tasks.models import TaskEvent
 
 logger = logging.getLogger(__name__)
 
-DASHBOARD_GROUP = "dashboard"
 MESSAGE_TYPE = "task.event"
 LIVE_EVENT_TYPES = frozenset({"message.delta", "reasoning.delta"})
 # Messages published (and rendered) together at most.
 MAX_BATCH = 500
 # Seconds streamed deltas wait for more words before they are sent.
 DELTA_WINDOW = 0.05
-
-
-def task_group(task_id: int) -> str:
-    """The channel-layer group of one task (only ``[a-zA-Z0-9-_.]``, well under 100 chars)."""
-    return f"task-{int(task_id)}"
-
-
-def ticket_group(number: int) -> str:
-    """The group of one ticket's page: tasks started on it, and changes to its thread."""
-    return f"ticket-{int(number)}"
 
 
 # --- publishing -------------------------------------------------------------------------------
@@ -130,9 +124,6 @@ async def _send(messages: Iterable[dict[str, Any]]) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
-    from tasks.live.outgoing import build_outgoing, deltas_outgoing
-    from tasks.live.threads import in_live_thread
-
     batch = list(messages)
     if not _anyone_listening(layer):
         return
@@ -273,22 +264,36 @@ def _loop_of_this_thread() -> asyncio.AbstractEventLoop | None:
     return None
 
 
-def events_publish_on_commit(events: Sequence[TaskEvent]) -> None:
-    """For sync code: publishes ``events`` once the current transaction commits (at once when
-    there is none), so no one hears of an event the database does not hold. Inside a worker
-    or web process the messages are handed to the event loop without waiting."""
-    if not events:
-        return
+def publish_from_sync(events: Sequence[TaskEvent]) -> None:
+    """From sync code, after the events' transaction committed: inside a worker or web process
+    the messages are handed to the event loop without waiting; elsewhere sent now."""
     messages = [event_message(event) for event in events]
+    if not messages:
+        return
+    loop = _loop_of_this_thread()
+    if loop is not None:
+        loop.call_soon_threadsafe(lambda: _publisher().put(messages))
+    else:
+        async_to_sync(_send)(messages)
 
-    def publish() -> None:
-        loop = _loop_of_this_thread()
-        try:
-            if loop is not None:
-                loop.call_soon_threadsafe(lambda: _publisher().put(messages))
-            else:
-                async_to_sync(_send)(messages)
-        except Exception:
-            logger.warning("Could not publish task events", exc_info=True)
 
-    transaction.on_commit(publish)
+class LivePublisher:
+    """The listener ``tasks.apps`` registers with the domain's events (``EventListener``)."""
+
+    def stored_nowait(self, events: Sequence[TaskEvent]) -> None:
+        publish_nowait(events)
+
+    def stored_committed(self, events: Sequence[TaskEvent]) -> None:
+        publish_from_sync(events)
+
+    def live_nowait(self, *, task_id: int, type: str, data: dict[str, Any]) -> None:
+        live_publish_nowait(task_id=task_id, type=type, data=data)
+
+    async def stored(self, events: Sequence[TaskEvent]) -> None:
+        await events_publish(events)
+
+    async def live(self, *, task_id: int, type: str, data: dict[str, Any]) -> None:
+        await live_publish(task_id=task_id, type=type, data=data)
+
+
+live_publisher = LivePublisher()
