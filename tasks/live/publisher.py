@@ -34,16 +34,16 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
-import os
 import weakref
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from asgiref.sync import SyncToAsync, async_to_sync
+from asgiref.sync import async_to_sync
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.utils import timezone
 
+from tasks.compat import event_loop_of_this_thread
 from tasks.live.groups import DASHBOARD_GROUP, task_group
 from tasks.live.outgoing import build_outgoing, deltas_outgoing
 from tasks.live.threads import in_live_thread
@@ -254,23 +254,13 @@ async def live_publish(*, task_id: int, type: str, data: dict[str, Any]) -> None
     await _send([live_message(task_id=task_id, type=type, data=data)])
 
 
-def _loop_of_this_thread() -> asyncio.AbstractEventLoop | None:
-    """The event loop that runs this sync code in a worker thread (asgiref records it), if
-    it still runs."""
-    loop = getattr(SyncToAsync.threadlocal, "main_event_loop", None)
-    pid = getattr(SyncToAsync.threadlocal, "main_event_loop_pid", None)
-    if loop is not None and pid == os.getpid() and loop.is_running() and not loop.is_closed():
-        return loop
-    return None
-
-
 def publish_from_sync(events: Sequence[TaskEvent]) -> None:
     """From sync code, after the events' transaction committed: inside a worker or web process
     the messages are handed to the event loop without waiting; elsewhere sent now."""
     messages = [event_message(event) for event in events]
     if not messages:
         return
-    loop = _loop_of_this_thread()
+    loop = event_loop_of_this_thread()
     if loop is not None:
         loop.call_soon_threadsafe(lambda: _publisher().put(messages))
     else:

@@ -25,6 +25,8 @@ from typing import Any
 from agents import Model, ModelResponse
 from agents.items import TResponseStreamEvent
 
+from tasks.compat import ForwardsRunEnd
+
 COMPLETED = "response.completed"
 
 
@@ -89,7 +91,7 @@ class TurnGate:
                 waiter.set_result(self._grant())
 
 
-class PacedModel(Model):
+class PacedModel(ForwardsRunEnd, Model):
     """``inner`` with the run's turn pass given back before each model call and taken again
     when the answer is complete. One per run; ``begin`` before the run, ``end`` after it."""
 
@@ -131,9 +133,6 @@ class PacedModel(Model):
 
     def get_retry_advice(self, request: Any) -> Any:
         return self.inner.get_retry_advice(request)
-
-    async def _cleanup_on_run_end(self, owner: object) -> None:
-        await self.inner._cleanup_on_run_end(owner)
 
     async def close(self) -> None:
         await self.inner.close()

@@ -89,16 +89,22 @@ async def resume_state_load(
         raise ResumeError(STATE_NOT_JSON) from exc
     if not isinstance(data, dict):
         raise ResumeError(STATE_NOT_JSON)
+    contexts: list[SupportContext] = []
+
+    def deserialize(data: Any) -> SupportContext:
+        context = SupportContext.deserialize(data)
+        contexts.append(context)
+        return context
+
     try:
         state: RunState[Any, Agent[Any]] = await RunState.from_json(
-            agent, data, context_deserializer=SupportContext.deserialize
+            agent, data, context_deserializer=deserialize
         )
     except Exception as exc:
         detail = " ".join(str(exc).split())[:200] or type(exc).__name__
         raise ResumeError(STATE_REJECTED.format(detail=detail)) from exc
-    wrapper = state._context
-    context = wrapper.context if wrapper is not None else None
-    if not isinstance(context, SupportContext) or context.task_id != task.pk:
+    context = contexts[-1] if contexts else None
+    if context is None or context.task_id != task.pk:
         raise ResumeError(STATE_OTHER_TASK)
     interruptions = state.get_interruptions()
     if not interruptions:

@@ -20,7 +20,6 @@ from tasks.agents.context import SupportContext
 from tasks.events import EventWrite, TaskEventType
 from tasks.models import Task
 from tasks.runtime.errors import describe_run_error
-from tasks.runtime.pacing import PacedModel
 from tasks.runtime.progress import RunProgress, plain
 from tasks.runtime.recorder import EventRecorder
 from tasks.runtime.resume import interruption_call_id, interruption_tool_name
@@ -89,8 +88,11 @@ class TaskRun:
         input: str | list[TResponseInputItem] | RunState[SupportContext, Any],
         previous_response_id: str | None = None,
         config: RunConfig | None = None,
+        on_turns_done: Callable[[], None] | None = None,
     ) -> None:
         self.task = task
+        # Called once the run's model turns are over (the worker's pacing lets go of it).
+        self.on_turns_done = on_turns_done
         self.owner = owner
         self.agent = agent
         self.model_name = model_name
@@ -138,14 +140,6 @@ class TaskRun:
         return isinstance(self.input, RunState)
 
     def _prepare_resume(self, state: RunState[SupportContext, Any]) -> None:
-        # The saved state carries the usage of the run so far, already counted on the task.
-        wrapper = state._context
-        if wrapper is not None:
-            saved = (wrapper.usage.input_tokens, wrapper.usage.output_tokens)
-            self._base_usage = (
-                max(0, self._usage[0] - saved[0]),
-                max(0, self._usage[1] - saved[1]),
-            )
         # The paused calls' results arrive first in this run: record them as their tools'.
         for item in state.get_interruptions():
             self.mapper.expect(interruption_call_id(item), interruption_tool_name(item))
@@ -171,6 +165,14 @@ class TaskRun:
                 previous_response_id=None if resuming else self.previous_response_id,
             )
             self._result = result
+            if resuming and input is self.input:
+                # The saved state carries the usage of the run so far, already counted on the
+                # task; nothing has streamed yet, so the result's usage is still that.
+                saved = result.context_wrapper.usage
+                self._base_usage = (
+                    max(0, self._usage[0] - saved.input_tokens),
+                    max(0, self._usage[1] - saved.output_tokens),
+                )
             if self.cancelled:
                 result.cancel(mode="after_turn")
             try:
@@ -238,8 +240,8 @@ class TaskRun:
 
     def _turns_done(self) -> None:
         # What is left is writing the outcome: other runs may have the CPU for their turns.
-        if isinstance(self.agent.model, PacedModel):
-            self.agent.model.end()
+        if self.on_turns_done is not None:
+            self.on_turns_done()
 
     def _cancel_requested(self) -> None:
         if not self.cancelled:

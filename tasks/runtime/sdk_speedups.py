@@ -3,7 +3,7 @@
 At every turn of a streamed run the SDK snapshots which tools each agent used (for
 ``RunResult.to_state``), and to name the agents in it, it computes a digest of each agent's
 whole configuration: instructions, model settings and every tool's JSON schema
-(``agents._run_state_agent_identity._agent_identity_signature``). For the support agent that
+(a private function of the SDK, reached through ``tasks.compat``). For the support agent that
 is a fifth of a millisecond per turn, a tenth of a busy worker's CPU (``manage.py bench``),
 recomputed for an agent that does not change during a run: the worker clones one per run and
 never mutates it. So the digest is kept per agent object, and dropped when the agent is
@@ -20,7 +20,8 @@ from collections.abc import Callable
 from typing import Any
 
 import agents
-from agents import _run_state_agent_identity as identity
+
+from tasks.compat import agent_identity_signature, agent_identity_signature_install
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +55,6 @@ def apply_sdk_speedups() -> bool:
             CHECKED_VERSION,
         )
         return False
-    _original = identity._agent_identity_signature
-    identity._agent_identity_signature = _cached_signature
+    _original = agent_identity_signature()
+    agent_identity_signature_install(_cached_signature)
     return True

@@ -286,6 +286,7 @@ class TaskWorker:
             input=resume_state if resume_state is not None else input,
             previous_response_id=previous_response_id,
             config=self._run_config(),
+            on_turns_done=paced.end,
         )
         self._runs[task.pk] = run
         heartbeat = asyncio.get_running_loop().create_task(self._heartbeat(run))
