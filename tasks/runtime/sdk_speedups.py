@@ -58,3 +58,12 @@ def apply_sdk_speedups() -> bool:
     _original = agent_identity_signature()
     agent_identity_signature_install(_cached_signature)
     return True
+
+
+def remove_sdk_speedups() -> None:
+    """Puts the SDK back as shipped (tests)."""
+    global _original
+    if _original is not None:
+        agent_identity_signature_install(_original)
+        _original = None
+    _cache.clear()

@@ -7,13 +7,25 @@ from __future__ import annotations
 import gc
 
 import agents
+import pytest
 from agents import _run_state_agent_identity as identity
 
 from tasks.agents.support import build_agent
 from tasks.runtime import sdk_speedups
 
 
-def test_the_digest_is_the_sdks_own_and_computed_once_per_agent(monkeypatch):
+@pytest.fixture(autouse=True)
+def _sdk_as_shipped_afterwards():
+    """Each test may install the cache; none leaves the SDK patched."""
+    yield
+    sdk_speedups.remove_sdk_speedups()
+    assert identity._agent_identity_signature is SHIPPED
+
+
+SHIPPED = identity._agent_identity_signature
+
+
+def test_the_digest_is_the_sdks_own_and_computed_once_per_agent():
     assert sdk_speedups.apply_sdk_speedups()
     calls: list[int] = []
     original = sdk_speedups._original
@@ -23,12 +35,14 @@ def test_the_digest_is_the_sdks_own_and_computed_once_per_agent(monkeypatch):
         calls.append(id(agent))
         return original(agent)
 
-    monkeypatch.setattr(sdk_speedups, "_original", counting)
-    agent, other = build_agent("gpt-5-mini"), build_agent("gpt-5")
-
-    first = identity._agent_identity_signature(agent)
-    again = identity._agent_identity_signature(agent)
-    theirs = identity._agent_identity_signature(other)
+    sdk_speedups._original = counting
+    try:
+        agent, other = build_agent("gpt-5-mini"), build_agent("gpt-5")
+        first = identity._agent_identity_signature(agent)
+        again = identity._agent_identity_signature(agent)
+        theirs = identity._agent_identity_signature(other)
+    finally:
+        sdk_speedups._original = original
 
     assert first == again == original(agent)
     assert theirs == original(other) and theirs != first

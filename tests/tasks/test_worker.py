@@ -4,6 +4,7 @@ channel consumer and the embedded loop."""
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from datetime import timedelta
 from typing import Any
@@ -141,7 +142,26 @@ async def test_the_embedded_worker_listens_on_the_in_memory_layer():
     assert (await Task.objects.aget(pk=task.pk)).status == Task.Status.COMPLETED
 
 
-async def test_the_agent_is_imported_with_the_worker_routes():
-    import tasks.routing  # noqa: F401
+ROUTES_PROBE = """
+import sys, django
+django.setup()
+before = "tasks.agents.support" in sys.modules
+import tasks.routing
+print(before, "tasks.agents.support" in sys.modules)
+"""
 
-    assert "tasks.agents.support" in sys.modules
+
+async def test_the_agent_is_imported_with_the_worker_routes():
+    # In a fresh process: in this one, other tests have imported the agent already.
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings"}
+    probe = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        ROUTES_PROBE,
+        cwd=settings.BASE_DIR,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+    )
+    out, _ = await asyncio.wait_for(probe.communicate(), timeout=60)
+
+    assert out.decode().split() == ["False", "True"]
