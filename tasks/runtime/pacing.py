@@ -39,13 +39,14 @@ class TurnPass:
         self._gate = gate
         self.counted = True
         loop = asyncio.get_running_loop()
-        self._handle = loop.call_later(gate.budget, self._expire)
+        self._handle = loop.call_later(gate.budget, self.expire)
 
     def release(self) -> None:
         self._handle.cancel()
-        self._expire()
+        self.expire()
 
-    def _expire(self) -> None:
+    def expire(self) -> None:
+        """Stops counting against the gate (the budget timer calls it; idempotent)."""
         if self.counted:
             self.counted = False
             self._gate._leave()

@@ -88,6 +88,11 @@ class GroupWriter:
             self._task = loop.create_task(self._drain(), context=contextvars.Context())
         return future
 
+    async def drained(self) -> None:
+        """Returns once everything submitted so far is committed (and published)."""
+        while self._task is not None and not self._task.done():
+            await asyncio.shield(self._task)
+
     async def write(self, write: EventWrite) -> WriteResult:
         """Stores ``write`` (in the next group transaction) and publishes its events."""
         return await self.submit(write)

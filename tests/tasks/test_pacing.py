@@ -33,7 +33,8 @@ async def test_the_gate_admits_as_many_runs_as_it_has_slots_then_in_arrival_orde
 
     third = asyncio.create_task(wait("third"))
     fourth = asyncio.create_task(wait("fourth"))
-    await asyncio.sleep(0.01)
+    for _ in range(10):  # let both reach the gate (no clock involved)
+        await asyncio.sleep(0)
     assert (gate.active, gate.waiting, order) == (2, 2, [])
 
     first.release()
@@ -46,10 +47,14 @@ async def test_the_gate_admits_as_many_runs_as_it_has_slots_then_in_arrival_orde
 
 @pytest.mark.asyncio
 async def test_a_pass_held_past_its_budget_stops_holding_the_others_back():
-    gate = TurnGate(1, budget=0.05)
+    gate = TurnGate(1, budget=3600)  # the test fires the budget timer itself
     slow = await gate.acquire()  # e.g. a run inside a slow tool call
+    waiting = asyncio.create_task(gate.acquire())
+    await asyncio.sleep(0)
+    assert not waiting.done()
 
-    admitted = await asyncio.wait_for(gate.acquire(), timeout=1)
+    slow.expire()  # what the budget timer does
+    admitted = await asyncio.wait_for(waiting, timeout=1)
 
     assert not slow.counted and gate.active == 1
     slow.release()  # late: it no longer counts, so nothing is freed twice

@@ -18,6 +18,7 @@ from tasks.models import Task, Todo
 from tasks.runtime.progress import RunProgress
 from tasks.runtime.recorder import EventRecorder
 from tasks.runtime.worker import TaskWorker
+from tasks.runtime.writer import get_writer
 from tasks.services.task_finish import run_guard
 from tasks.services.task_lifecycle import task_recover_stale
 from tasks.services.task_start import task_start_free_text
@@ -58,7 +59,7 @@ async def test_the_history_is_saved_after_each_turn_while_the_run_goes_on():
     # when the first turn's tool call has returned and the model is asked again
     worker.wake(task.pk)
     await second_turn.wait()
-    await asyncio.sleep(0.1)  # the history write is pipelined with the run
+    await get_writer().drained()  # the history write is pipelined with the run
 
     # then the task's history holds the request, the call and its result
     saved = (await Task.objects.aget(pk=task.pk)).history
@@ -87,7 +88,7 @@ async def test_a_worker_dying_mid_run_is_resumed_from_the_saved_history():
     )
     doomed.wake(task.pk)
     await second_turn.wait()
-    await asyncio.sleep(0.1)
+    await get_writer().drained()
     await doomed.stop()  # like a kill: no end is written, the lease stays
 
     # when its lease expires and another worker takes the task
