@@ -9,10 +9,10 @@ from __future__ import annotations
 from ninja import NinjaAPI
 
 from tasks.api.auth import api_auth
+from tasks.api.customers import router as customers_router
 from tasks.api.errors import install_error_handlers
 from tasks.api.tasks import router as tasks_router
 from tasks.api.tickets import router as tickets_router
-from tools_app.api import router as customers_router
 
 api = NinjaAPI(
     title="AgentDesk API",

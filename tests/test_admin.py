@@ -14,6 +14,7 @@ from django.db.models import Model
 from django.test import Client
 from django.urls import reverse
 
+from tasks.admin.business import REFUND_RULE_TYPES, RULE_INVALID, RULES_NOT_AN_OBJECT
 from tasks.models import (
     ApiToken,
     ApprovalRequest,
@@ -38,7 +39,6 @@ from tests.factories import (
     make_todo,
     make_user,
 )
-from tools_app.admin import REFUND_RULE_TYPES, RULE_INVALID, RULES_NOT_AN_OBJECT
 from tools_app.models import Article, Customer, Order, Refund
 
 pytestmark = pytest.mark.django_db

@@ -1,5 +1,6 @@
-"""Django admin for tickets, agent work, approvals and API tokens (one module per concern)."""
+"""Django admin for tickets, agent work, approvals, API tokens and the business systems the
+agent acts on (one module per concern)."""
 
-from tasks.admin import approvals, tickets, tokens, work
+from tasks.admin import approvals, business, tickets, tokens, work
 
-__all__ = ["approvals", "tickets", "tokens", "work"]
+__all__ = ["approvals", "business", "tickets", "tokens", "work"]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from agents import Agent, Model
 
-from tasks.agents.context import SupportContext
-from tools_app.agent_tools import SUPPORT_TOOLS
+from tasks.agents.tools import SUPPORT_TOOLS
+from tools_app.agent_tools.context import SupportContext
 
 INSTRUCTIONS = """\
 You are AgentDesk's support agent. You work a support ticket through to its resolution on

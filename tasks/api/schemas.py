@@ -11,10 +11,10 @@ from ninja import Field, Schema
 from pydantic import AfterValidator
 
 from tasks.api.common import MAX_ID, OneOf, PageParams, SafeStr, choice_values
+from tasks.api.customer_schemas import CustomerRef
 from tasks.models import Ticket, TicketMessage
 from tasks.selectors import SORTS
 from tasks.services.tickets import MAX_MESSAGE_LENGTH
-from tools_app.schemas import CustomerRef
 
 EMAIL_INVALID = "must be a valid email address"
 

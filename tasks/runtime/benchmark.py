@@ -34,13 +34,13 @@ from openai.types.responses import (
 )
 from openai.types.responses.response_usage import InputTokensDetails, OutputTokensDetails
 
-from tasks.agents.context import SupportContext
 from tasks.agents.support import build_agent
 from tasks.events import TaskEventType, events_store
 from tasks.models import Task, TaskEvent
 from tasks.runtime.pacing import PacedModel, TurnGate
 from tasks.runtime.worker import TaskWorker
 from tools_app.agent_tools.base import support_tool
+from tools_app.agent_tools.context import SupportContext
 
 MODEL_NAME = "bench-scripted"
 _USAGE = ResponseUsage(

@@ -29,8 +29,8 @@ from agents import ItemHelpers
 from agents.items import TResponseInputItem
 from agents.stream_events import RunItemStreamEvent, StreamEvent
 
+from tasks.agents.tools.tickets import message_call_items
 from tasks.models import Task, TicketMessage
-from tools_app.agent_tools.tickets import message_call_items
 
 logger = logging.getLogger(__name__)
 

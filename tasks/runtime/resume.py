@@ -25,14 +25,14 @@ from typing import Any
 from agents import Agent, RunState
 from asgiref.sync import sync_to_async
 
-from tasks.agents.context import SupportContext
+from tasks.agents.tools import APPROVAL_ACTIONS
 from tasks.approval_selectors import approval_decisions
 from tasks.models import ApprovalRequest, Task
 from tasks.services.approval_actions import Action
 from tasks.services.approvals import approval_rejection_message
 from tasks.services.task_finish import RUN_STATE_VERSION
-from tools_app.agent_tools import APPROVAL_ACTIONS
 from tools_app.agent_tools.base import parse_arguments
+from tools_app.agent_tools.context import SupportContext
 from tools_app.errors import ApplicationError
 
 RESUME_FAILED = (

@@ -16,7 +16,7 @@ from agents.result import RunResultStreaming
 from asgiref.sync import sync_to_async
 from django.conf import settings
 
-from tasks.agents.context import SupportContext
+from tasks.agents.tools import APPROVAL_PREPARERS, TODO_TOOL_NAMES, tool_error_formatter
 from tasks.events import EventWrite, TaskEventType
 from tasks.models import Task
 from tasks.runtime.errors import describe_run_error
@@ -37,8 +37,8 @@ from tasks.services.task_finish import (
     run_guard,
     task_finish_awaiting_approval,
 )
-from tools_app.agent_tools import APPROVAL_PREPARERS, TODO_TOOL_NAMES, tool_error_formatter
 from tools_app.agent_tools.base import encode, parse_arguments
+from tools_app.agent_tools.context import SupportContext
 from tools_app.errors import ApplicationError
 
 logger = logging.getLogger(__name__)

@@ -24,7 +24,6 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import close_old_connections
 
-from tasks.agents.context import SupportContext
 from tasks.agents.support import build_agent
 from tasks.models import Task
 from tasks.runtime.errors import describe_run_error
@@ -49,6 +48,7 @@ from tasks.services.task_lifecycle import (
     task_recover_stale,
 )
 from tasks.services.task_start import WAKE_MESSAGE_TYPE
+from tools_app.agent_tools.context import SupportContext
 
 logger = logging.getLogger(__name__)
 

@@ -3,7 +3,7 @@ task still ends as it should, no refund is made twice, no approved refund is los
 sequence has a gap.
 
 A worker dies at a named point through the fault hook (``AGENTDESK_FAULT``, read by
-``tasks.runtime.faults``) or at random moments from the test. Leases are 5 s and sweeps 1 s
+``tools_app.agent_tools.faults``) or at random moments from the test. Leases are 5 s and sweeps 1 s
 (``conftest.PROCESS_ENV``), so the survivor finds a dead worker's task within seconds: it
 resumes it from its saved history, or from its saved run state when it had paused for
 approval."""

@@ -15,7 +15,6 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
 
-from tasks.agents.context import SupportContext
 from tasks.agents.models.offline import OfflineSupportModel
 from tasks.agents.support import INSTRUCTIONS, TOOLS, support_agent
 from tasks.demo.data import SCENARIO_TICKETS
@@ -23,6 +22,7 @@ from tasks.demo.seed import seed_demo
 from tasks.models import ApprovalRequest, Task, Ticket, TicketMessage
 from tasks.runtime.worker import TaskWorker
 from tasks.services.task_start import task_start_for_ticket
+from tools_app.agent_tools.context import SupportContext
 from tools_app.models import Order, Refund
 
 OFFLINE = "agentdesk-offline"

@@ -9,11 +9,11 @@ import sys
 
 import pytest
 
-from tasks.runtime import faults
-from tasks.runtime.faults import FAULT_ENV, _parse, matches
+from tools_app.agent_tools import faults
+from tools_app.agent_tools.faults import FAULT_ENV, _parse, matches
 
 PROGRAM = """
-from tasks.runtime.faults import fault_point
+from tools_app.agent_tools.faults import fault_point
 for name in ["tool.before:get_order", "tool.after:get_order", "tool.after:get_order"]:
     fault_point(name)
     print(name, flush=True)

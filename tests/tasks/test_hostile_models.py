@@ -17,6 +17,7 @@ import pytest
 from asgiref.sync import sync_to_async
 from django.utils import timezone
 
+from tasks.agents.tools import SUPPORT_TOOLS
 from tasks.models import ApprovalRequest, Task, TicketMessage
 from tasks.services.approvals import (
     APPROVAL_EXPIRED,
@@ -39,7 +40,6 @@ from tests.tasks.approval_helpers import (
     world,
 )
 from tests.tasks.task_helpers import ScriptedModel, call, events, final, run_task, turn
-from tools_app.agent_tools import SUPPORT_TOOLS
 from tools_app.agent_tools.base import TOOL_BAD_ARGUMENTS
 from tools_app.errors import ApplicationError
 from tools_app.models import Order, Refund

@@ -12,7 +12,6 @@ from agents.result import RunResult
 from asgiref.sync import sync_to_async
 from openai.types.responses import ResponseFunctionToolCall
 
-from tasks.agents.context import SupportContext
 from tasks.agents.models.offline import OfflineSupportModel
 from tasks.agents.support import build_agent
 from tasks.demo.data import SCENARIO_TICKETS
@@ -20,6 +19,7 @@ from tasks.demo.seed import seed_demo
 from tasks.models import Ticket, TicketMessage
 from tasks.runtime.runner import run_config
 from tasks.services.task_start import task_start_for_ticket
+from tools_app.agent_tools.context import SupportContext
 from tools_app.models import Article, Order, Refund
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]

@@ -12,7 +12,6 @@ from agents import Runner
 from asgiref.sync import sync_to_async
 from django.utils import timezone
 
-from tasks.agents.context import SupportContext
 from tasks.agents.models.offline import OfflineSupportModel
 from tasks.agents.support import build_agent
 from tasks.models import ApprovalRequest, Task, Ticket, TicketMessage, Todo
@@ -21,6 +20,7 @@ from tasks.runtime.worker import TaskWorker
 from tasks.services.task_lifecycle import task_follow_up
 from tasks.services.task_start import task_start_for_ticket
 from tests.factories import make_customer, make_order, make_refund_policy, make_ticket
+from tools_app.agent_tools.context import SupportContext
 from tools_app.models import Refund
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]

@@ -13,7 +13,6 @@ import pytest
 from agents import RunState
 from asgiref.sync import sync_to_async
 
-from tasks.agents.context import SupportContext
 from tasks.agents.models.provider import STATUS_ERROR
 from tasks.agents.support import build_agent, support_agent
 from tasks.models import ApprovalRequest, Task, TicketMessage, Todo
@@ -34,6 +33,7 @@ from tests.tasks.task_helpers import (
     turn,
 )
 from tools_app.agent_tools.base import TOOL_BAD_ARGUMENTS, TOOL_BAD_JSON
+from tools_app.agent_tools.context import SupportContext
 from tools_app.models import Refund
 from tools_app.selectors import ORDER_NOT_FOUND
 from tools_app.services.refunds import REFUND_EXCEEDS_REFUNDABLE

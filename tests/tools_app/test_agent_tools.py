@@ -15,8 +15,9 @@ from agents.tool_context import ToolContext
 from asgiref.sync import sync_to_async
 from django.utils import timezone
 
-from tasks.agents.context import SupportContext
 from tasks.agents.support import INSTRUCTIONS, support_agent
+from tasks.agents.tools import SUPPORT_TOOLS
+from tasks.agents.tools.refunds import refund_validate
 from tasks.models import ApprovalRequest, Task, Ticket, TicketMessage, Todo
 from tasks.selectors import TICKET_NOT_FOUND
 from tasks.services.task_refunds import REFUND_NOT_APPROVED
@@ -28,7 +29,6 @@ from tests.factories import (
     make_refund_policy,
     make_ticket,
 )
-from tools_app.agent_tools import SUPPORT_TOOLS
 from tools_app.agent_tools import base as tool_base
 from tools_app.agent_tools.base import (
     NO_CUSTOMER,
@@ -37,8 +37,8 @@ from tools_app.agent_tools.base import (
     TOOL_TIMED_OUT,
     support_tool,
 )
+from tools_app.agent_tools.context import SupportContext
 from tools_app.agent_tools.knowledge import KIND_INVALID, RUNBOOK_NOT_FOUND
-from tools_app.agent_tools.refunds import refund_validate
 from tools_app.errors import ApplicationError
 from tools_app.models import Article, Order, Refund
 from tools_app.selectors import ORDER_NOT_FOUND

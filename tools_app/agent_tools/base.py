@@ -35,8 +35,8 @@ from agents.run_config import ToolErrorFormatterArgs
 from django.conf import settings
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from tasks.agents.context import SupportContext
-from tasks.runtime.faults import fault_point
+from tools_app.agent_tools.context import SupportContext
+from tools_app.agent_tools.faults import fault_point
 from tools_app.errors import ApplicationError
 
 logger = logging.getLogger(__name__)

@@ -7,8 +7,8 @@ from typing import Any
 from agents import RunContextWrapper
 from asgiref.sync import sync_to_async
 
-from tasks.agents.context import SupportContext
 from tools_app.agent_tools.base import customer_id_of, support_tool
+from tools_app.agent_tools.context import SupportContext
 from tools_app.agent_tools.serializers import customer_dict, order_dict
 from tools_app.selectors import customer_get, order_get, order_list_for_customer
 

@@ -8,8 +8,8 @@ from typing import Any
 from agents import RunContextWrapper
 from asgiref.sync import sync_to_async
 
-from tasks.agents.context import SupportContext
 from tools_app.agent_tools.base import support_tool
+from tools_app.agent_tools.context import SupportContext
 from tools_app.agent_tools.serializers import article_dict, excerpt
 from tools_app.errors import ApplicationError
 from tools_app.models import Article

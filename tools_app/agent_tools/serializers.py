@@ -5,11 +5,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from tasks.models import Ticket, TicketMessage
 from tools_app.models import Article, Customer, Order
 
 
-def _iso(value: datetime | date | None) -> str | None:
+def iso(value: datetime | date | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
@@ -22,10 +21,10 @@ def order_dict(order: Order) -> dict[str, Any]:
         "currency": order.currency,
         "status": order.status,
         "billing_period": order.billing_period,
-        "charged_at": _iso(order.charged_at),
-        "shipped_at": _iso(order.shipped_at),
-        "expected_delivery": _iso(order.expected_delivery),
-        "delivered_at": _iso(order.delivered_at),
+        "charged_at": iso(order.charged_at),
+        "shipped_at": iso(order.shipped_at),
+        "expected_delivery": iso(order.expected_delivery),
+        "delivered_at": iso(order.delivered_at),
         "refunded_amount": str(order.refunded_amount),
         "refundable_amount": str(order.refundable_amount),
     }
@@ -38,27 +37,7 @@ def customer_dict(customer: Customer) -> dict[str, Any]:
         "email": customer.email,
         "username": customer.username,
         "plan": customer.plan,
-        "customer_since": _iso(customer.created_at),
-    }
-
-
-def ticket_dict(ticket: Ticket) -> dict[str, Any]:
-    return {
-        "number": ticket.number,
-        "subject": ticket.subject,
-        "category": ticket.category,
-        "priority": ticket.priority,
-        "status": ticket.status,
-        "created_at": _iso(ticket.created_at),
-    }
-
-
-def message_dict(message: TicketMessage) -> dict[str, Any]:
-    return {
-        "author": message.author_kind,
-        "internal": message.is_internal,
-        "body": message.body,
-        "created_at": _iso(message.created_at),
+        "customer_since": iso(customer.created_at),
     }
 
 

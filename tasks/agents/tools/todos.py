@@ -7,9 +7,9 @@ from typing import Any, Literal
 from agents import RunContextWrapper
 from asgiref.sync import sync_to_async
 
-from tasks.agents.context import SupportContext
 from tasks.services.task_todos import todo_add_many, todo_dict, todo_set_status
 from tools_app.agent_tools.base import support_tool
+from tools_app.agent_tools.context import SupportContext
 
 TODO_TOOL_NAMES = frozenset({"add_todos", "set_todo_status"})
 

@@ -7,7 +7,7 @@ from typing import Any, Literal
 from agents.tool_context import ToolContext
 from asgiref.sync import sync_to_async
 
-from tasks.agents.context import SupportContext
+from tasks.agents.tools.serializers import message_dict, ticket_dict
 from tasks.models import TicketMessage
 from tasks.selectors import ticket_get_by_id, ticket_search, ticket_thread
 from tasks.services.task_ticket_actions import (
@@ -16,7 +16,7 @@ from tasks.services.task_ticket_actions import (
     task_set_ticket_status,
 )
 from tools_app.agent_tools.base import customer_id_of, encode, support_tool, ticket_id_of
-from tools_app.agent_tools.serializers import message_dict, ticket_dict
+from tools_app.agent_tools.context import SupportContext
 
 SEARCH_LIMIT = 10
 

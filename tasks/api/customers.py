@@ -15,10 +15,7 @@ from tasks.api.common import (
     not_found,
     paginate,
 )
-from tools_app import selectors
-from tools_app.errors import ApplicationError
-from tools_app.models import Customer, Order
-from tools_app.schemas import (
+from tasks.api.customer_schemas import (
     CustomerDetailOut,
     CustomerListParams,
     CustomerPage,
@@ -26,6 +23,9 @@ from tools_app.schemas import (
     OrderOut,
     OrderPage,
 )
+from tools_app import selectors
+from tools_app.errors import ApplicationError
+from tools_app.models import Customer, Order
 
 router = Router(tags=["customers"])
 

@@ -13,7 +13,6 @@ from agents import RunContextWrapper
 from agents.tool_context import ToolContext
 from asgiref.sync import sync_to_async
 
-from tasks.agents.context import SupportContext
 from tasks.services.approval_actions import Action, PreparedAction
 from tasks.services.task_refunds import (
     task_refund_action,
@@ -22,6 +21,7 @@ from tasks.services.task_refunds import (
     task_refund_prepare,
 )
 from tools_app.agent_tools.base import support_tool
+from tools_app.agent_tools.context import SupportContext
 
 
 async def refund_validate(

@@ -1,0 +1,71 @@
+"""The support agent's tools, in the order the model is given them, and how calls that need a
+person's approval become requests. The tools over the business systems live in
+``tools_app.agent_tools``; the ones over tickets, to-dos and approvals here.
+
+Every tool returns a JSON string; a business failure or bad input is
+``{"error": "<readable message>", "field": "<arg at fault>"}`` and the run goes on."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from tasks.agents.tools.refunds import issue_refund, prepare_refund, refund_action
+from tasks.agents.tools.tickets import (
+    add_internal_note,
+    get_ticket_thread,
+    reply_to_customer,
+    search_tickets,
+    set_ticket_status,
+)
+from tasks.agents.tools.todos import TODO_TOOL_NAMES, add_todos, set_todo_status
+from tasks.services.approval_actions import Action, PreparedAction
+from tools_app.agent_tools.base import tool_error_formatter
+from tools_app.agent_tools.context import SupportContext
+from tools_app.agent_tools.customers import get_order, lookup_customer
+from tools_app.agent_tools.knowledge import (
+    get_runbook,
+    read_document,
+    search_knowledge_base,
+    search_policies,
+    write_document,
+)
+
+SUPPORT_TOOLS = [
+    add_todos,
+    set_todo_status,
+    lookup_customer,
+    get_order,
+    get_ticket_thread,
+    search_tickets,
+    get_runbook,
+    search_knowledge_base,
+    search_policies,
+    read_document,
+    write_document,
+    reply_to_customer,
+    add_internal_note,
+    set_ticket_status,
+    issue_refund,
+]
+
+# How a paused call becomes an approval request: what it covers, its digest, how it reads.
+# Raises ``ApplicationError`` for a call that may not be put before a person.
+APPROVAL_PREPARERS: dict[
+    str, Callable[[SupportContext, dict[str, Any]], Awaitable[PreparedAction]]
+] = {
+    "issue_refund": prepare_refund,
+}
+# The action a call would take, canonical, without any policy check: what resume matches a
+# paused call's decision by.
+APPROVAL_ACTIONS: dict[str, Callable[[SupportContext, dict[str, Any]], Awaitable[Action]]] = {
+    "issue_refund": refund_action,
+}
+
+__all__ = [
+    "APPROVAL_ACTIONS",
+    "APPROVAL_PREPARERS",
+    "SUPPORT_TOOLS",
+    "TODO_TOOL_NAMES",
+    "tool_error_formatter",
+]
