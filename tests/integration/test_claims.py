@@ -4,7 +4,7 @@ Every wake-up goes through Redis, and every worker's sweep (each second) also tr
 task, so the same task is tried by several workers at once; the claim (``FOR UPDATE SKIP
 LOCKED`` on PostgreSQL, then the guarded ``queued -> running`` update) lets exactly one win.
 The workers are ``runworker`` with the zero-latency scripted model
-(``tasks.runtime.scale_bench``)."""
+(``tasks.benchmarks.scale``)."""
 
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ import psycopg
 import pytest
 from django.db import connection
 
+from tasks.benchmarks.scale import SERVE_WORKER, completed_count, outcome, queue_tasks, wake
 from tasks.events import events_store_many
 from tasks.models import Task
-from tasks.runtime.scale_bench import SERVE_WORKER, completed_count, outcome, queue_tasks, wake
 from tasks.services.task_lifecycle import claim_write
 from tests.integration.processes import wait_for
 

@@ -13,10 +13,10 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 
+from tasks.benchmarks.runtime import Phase, Throughput
 from tasks.management.commands import bench
 from tasks.management.commands.bench import throughput_verdict
 from tasks.models import Task
-from tasks.runtime.benchmark import Phase, Throughput
 from tasks.runtime.gc_tuning import YOUNG_THRESHOLD, GcTuning
 
 

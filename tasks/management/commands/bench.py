@@ -38,7 +38,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import connections
 
-from tasks.runtime.benchmark import (
+from tasks.benchmarks.runtime import (
     Phase,
     Throughput,
     measure_overhead,

@@ -32,8 +32,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import close_old_connections, connections
 
-from tasks.models import Task, TaskEvent
-from tasks.runtime.scale_bench import (
+from tasks.benchmarks.scale import (
     SERVE_WORKER,
     completed_count,
     outcome,
@@ -42,6 +41,7 @@ from tasks.runtime.scale_bench import (
     status_counts,
     wake,
 )
+from tasks.models import Task, TaskEvent
 
 NEEDS_SERVICES = (
     "bench_scale measures the scaled-out layout: set DATABASE_URL (PostgreSQL) and REDIS_URL, "

@@ -30,8 +30,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from tasks.live.bench_clients import RoundResult, percentile, run_round
-from tasks.live.bench_servers import app_servers, build_template, copy_template, redis_server
+from tasks.benchmarks.ws_clients import RoundResult, percentile, run_round
+from tasks.benchmarks.ws_servers import app_servers, build_template, copy_template, redis_server
 
 LAYERS = ("memory", "redis")
 P99_TARGET_MS = 200.0

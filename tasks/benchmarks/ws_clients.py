@@ -18,7 +18,7 @@ from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
 
-from tasks.live.bench_servers import Servers, cpu_seconds, task_states
+from tasks.benchmarks.ws_servers import Servers, cpu_seconds, task_states
 
 FINISHED = {"completed", "failed", "cancelled", "awaiting_approval"}
 CONNECT_CONCURRENCY = 64

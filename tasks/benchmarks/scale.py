@@ -1,5 +1,5 @@
 """What ``manage.py bench_scale`` and the integration suite's claim test share: worker processes
-that run the zero-latency scripted model (``tasks.runtime.benchmark.BenchModel``), queuing many
+that run the zero-latency scripted model (``tasks.benchmarks.runtime.BenchModel``), queuing many
 tasks at once, waking workers through the channel layer and reading the outcome.
 
 A scripted worker is the real ``runworker`` (``AgentWorker``: sweeps, the channel consumer, the
@@ -21,9 +21,9 @@ from django.core.management import call_command
 from django.db import transaction
 from django.db.models import Count, Max, Q
 
+from tasks.benchmarks.runtime import MODEL_NAME, BenchModel, bench_agent
 from tasks.events import TaskEventType
 from tasks.models import Task, TaskEvent
-from tasks.runtime.benchmark import MODEL_NAME, BenchModel, bench_agent
 from tasks.runtime.worker import get_worker
 from tasks.services.task_start import WAKE_MESSAGE_TYPE
 

@@ -1,4 +1,4 @@
-"""The scale benchmark's building blocks (``tasks.runtime.scale_bench``): many tasks queued at
+"""The scale benchmark's building blocks (``tasks.benchmarks.scale``): many tasks queued at
 once and the outcome check that each was completed, claimed once and has no gap in its events."""
 
 from __future__ import annotations
@@ -8,10 +8,10 @@ import functools
 import pytest
 from asgiref.sync import sync_to_async
 
+from tasks.benchmarks.runtime import bench_agent
+from tasks.benchmarks.scale import _scripted, outcome, queue_tasks, status_counts
 from tasks.events import event_store
 from tasks.models import Task, TaskEvent
-from tasks.runtime.benchmark import bench_agent
-from tasks.runtime.scale_bench import _scripted, outcome, queue_tasks, status_counts
 from tasks.runtime.worker import TaskWorker
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
