@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from tasks.agents.models.offline_rules import decide
-from tasks.agents.models.offline_types import Decision
+from tasks.agents.providers.offline_rules import decide
+from tasks.agents.providers.offline_types import Decision
 
 Responder = Callable[[dict[str, Any]], Any]
 NOW = datetime(2026, 10, 20, 12, 0, tzinfo=UTC)

@@ -27,7 +27,7 @@ def describe_run_error(exc: BaseException, *, max_turns: int) -> str:
     if isinstance(exc, MaxTurnsExceeded):
         return MAX_TURNS_REASON.format(turns=max_turns)
     if _is_provider_error(exc):
-        from tasks.agents.models.provider import describe_model_error
+        from tasks.agents.providers.provider import describe_model_error
 
         return describe_model_error(exc)
     if isinstance(exc, ModelBehaviorError):

@@ -58,14 +58,14 @@ AgentFactory = Callable[[Model], Agent[SupportContext]]
 
 def load_task_model() -> tuple[Model, str]:
     """The configured model and its display name (the one place the provider is imported)."""
-    from tasks.agents.models.provider import get_task_model
+    from tasks.agents.providers.provider import get_task_model
 
     return get_task_model()
 
 
 def load_task_model_settings() -> ModelSettings:
     """Model settings of task runs (reasoning summaries, usage in streams) from the provider."""
-    from tasks.agents.models.provider import task_model_settings
+    from tasks.agents.providers.provider import task_model_settings
 
     return task_model_settings()
 

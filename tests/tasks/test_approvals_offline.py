@@ -15,7 +15,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
 
-from tasks.agents.models.offline import OfflineSupportModel
+from tasks.agents.providers.offline import OfflineSupportModel
 from tasks.agents.support import INSTRUCTIONS, TOOLS, support_agent
 from tasks.demo.data import SCENARIO_TICKETS
 from tasks.demo.seed import seed_demo

@@ -12,7 +12,7 @@ from agents.result import RunResult
 from asgiref.sync import sync_to_async
 from openai.types.responses import ResponseFunctionToolCall
 
-from tasks.agents.models.offline import OfflineSupportModel
+from tasks.agents.providers.offline import OfflineSupportModel
 from tasks.agents.support import build_agent
 from tasks.demo.data import SCENARIO_TICKETS
 from tasks.demo.seed import seed_demo

@@ -12,7 +12,7 @@ from agents import Runner
 from asgiref.sync import sync_to_async
 from django.utils import timezone
 
-from tasks.agents.models.offline import OfflineSupportModel
+from tasks.agents.providers.offline import OfflineSupportModel
 from tasks.agents.support import build_agent
 from tasks.models import ApprovalRequest, Task, Ticket, TicketMessage, Todo
 from tasks.runtime.runner import run_config

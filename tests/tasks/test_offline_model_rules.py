@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from tasks.agents.models.offline_rules import decide
+from tasks.agents.providers.offline_rules import decide
 from tests.offline_harness import (
     FakeSupport,
     answer_pending,

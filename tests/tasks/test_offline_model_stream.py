@@ -18,8 +18,8 @@ from openai.types.responses import (
 )
 from pytest_django.fixtures import Settings
 
-from tasks.agents.models import offline
-from tasks.agents.models.offline import OfflineSupportModel
+from tasks.agents.providers import offline
+from tasks.agents.providers.offline import OfflineSupportModel
 from tests.offline_harness import ticket_text
 
 

@@ -17,8 +17,8 @@ from agents.tracing.traces import NoOpTrace
 from openai.types.responses import ResponseTextDeltaEvent
 from pytest_django.fixtures import Settings as SettingsWrapper
 
-from tasks.agents.models import provider, tracing
-from tasks.agents.models.offline import OfflineSupportModel
+from tasks.agents.providers import provider, tracing
+from tasks.agents.providers.offline import OfflineSupportModel
 from tests.openai_stub import (
     CHAT,
     RESPONSES,

@@ -13,7 +13,7 @@ import pytest
 from agents import RunState
 from asgiref.sync import sync_to_async
 
-from tasks.agents.models.provider import STATUS_ERROR
+from tasks.agents.providers.provider import STATUS_ERROR
 from tasks.agents.support import build_agent, support_agent
 from tasks.models import ApprovalRequest, Task, TicketMessage, Todo
 from tasks.runtime.errors import MAX_TURNS_REASON

@@ -7,15 +7,15 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from tasks.agents.models.offline_facts import (
+from tasks.agents.providers.offline_facts import (
     Facts,
     business_days_between,
     day,
     parse_when,
     plural,
 )
-from tasks.agents.models.offline_knowledge import OWN_WRITEUP_PREFIX, KnownIssue, best_article
-from tasks.agents.models.offline_types import Findings, PlannedCall, label
+from tasks.agents.providers.offline_knowledge import OWN_WRITEUP_PREFIX, KnownIssue, best_article
+from tasks.agents.providers.offline_types import Findings, PlannedCall, label
 
 PHOTOS = re.compile(r"\b(photos?|pictures?|images?|video|attached|attachment)\b", re.I)
 STEP_LINE = re.compile(r"^\s*(?:\d+[.)]|[-*•]|step \d+:?)\s*(.+)$", re.IGNORECASE)

@@ -34,7 +34,7 @@ from django.conf import settings
 from openai import AsyncOpenAI
 from openai.types.shared import Reasoning
 
-from tasks.agents.models.offline import OfflineSupportModel
+from tasks.agents.providers.offline import OfflineSupportModel
 
 CHAT_COMPLETIONS = "chat_completions"
 # Without a key the client still needs one; OpenAI-compatible servers usually ignore it.

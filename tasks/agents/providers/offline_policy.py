@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from tasks.agents.models.offline_facts import Facts, decimal, parse_when
+from tasks.agents.providers.offline_facts import Facts, decimal, parse_when
 
 # Order statuses that mean nothing more can be refunded.
 CLOSED_STATUSES = {"refunded", "cancelled"}

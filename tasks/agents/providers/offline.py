@@ -18,8 +18,8 @@ from agents.items import TResponseInputItem, TResponseStreamEvent
 from django.conf import settings
 from openai.types.responses.response_prompt_param import ResponsePromptParam
 
-from tasks.agents.models.offline_stream import stream_events
-from tasks.agents.models.offline_turn import build_turn
+from tasks.agents.providers.offline_stream import stream_events
+from tasks.agents.providers.offline_turn import build_turn
 
 
 class OfflineSupportModel(Model):

@@ -8,9 +8,9 @@ import re
 from datetime import datetime
 from typing import Any
 
-from tasks.agents.models.offline_facts import Facts, day, money, parse_when
-from tasks.agents.models.offline_letters import Wrapup, letter, order_line
-from tasks.agents.models.offline_types import Findings
+from tasks.agents.providers.offline_facts import Facts, day, money, parse_when
+from tasks.agents.providers.offline_letters import Wrapup, letter, order_line
+from tasks.agents.providers.offline_types import Findings
 
 CANCEL = re.compile(r"\bcancel\w*\b", re.I)
 PLAN_CHANGE = re.compile(

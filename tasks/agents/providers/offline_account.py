@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import re
 
-from tasks.agents.models.offline_facts import Facts
-from tasks.agents.models.offline_letters import Wrapup, letter
-from tasks.agents.models.offline_types import Findings
+from tasks.agents.providers.offline_facts import Facts
+from tasks.agents.providers.offline_letters import Wrapup, letter
+from tasks.agents.providers.offline_types import Findings
 
 EMAIL_CHANGE = re.compile(r"chang\w*\b[^.?!\n]{0,40}\be-?mail|new e-?mail address", re.I)
 TWO_FACTOR = re.compile(r"2fa|two[- ]factor|authenticator|6-digit code|verification code", re.I)

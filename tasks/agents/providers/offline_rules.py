@@ -9,19 +9,28 @@ does not have is skipped, so every call makes progress.
 
 from __future__ import annotations
 
-from tasks.agents.models.offline_account import account_wrapup
-from tasks.agents.models.offline_analysis import analyze
-from tasks.agents.models.offline_billing import billing_question_wrapup
-from tasks.agents.models.offline_facts import Facts, gather_facts, plural
-from tasks.agents.models.offline_followup import decide_followup, decide_free_text
-from tasks.agents.models.offline_knowledge import Purpose, best_article, search_call, ticket_query
-from tasks.agents.models.offline_letters import Outcome, Wrapup, outcome_of
-from tasks.agents.models.offline_other import general_wrapup, other_intent, other_wrapup
-from tasks.agents.models.offline_refund_replies import billing_wrapup, blocked_wrapup, refund_wrapup
-from tasks.agents.models.offline_replies import service_wrapup
-from tasks.agents.models.offline_todos import TodoBoard, add_todos_call, plan_for
-from tasks.agents.models.offline_transcript import Transcript, parse_transcript
-from tasks.agents.models.offline_types import Decision, Findings, PlannedCall
+from tasks.agents.providers.offline_account import account_wrapup
+from tasks.agents.providers.offline_analysis import analyze
+from tasks.agents.providers.offline_billing import billing_question_wrapup
+from tasks.agents.providers.offline_facts import Facts, gather_facts, plural
+from tasks.agents.providers.offline_followup import decide_followup, decide_free_text
+from tasks.agents.providers.offline_knowledge import (
+    Purpose,
+    best_article,
+    search_call,
+    ticket_query,
+)
+from tasks.agents.providers.offline_letters import Outcome, Wrapup, outcome_of
+from tasks.agents.providers.offline_other import general_wrapup, other_intent, other_wrapup
+from tasks.agents.providers.offline_refund_replies import (
+    billing_wrapup,
+    blocked_wrapup,
+    refund_wrapup,
+)
+from tasks.agents.providers.offline_replies import service_wrapup
+from tasks.agents.providers.offline_todos import TodoBoard, add_todos_call, plan_for
+from tasks.agents.providers.offline_transcript import Transcript, parse_transcript
+from tasks.agents.providers.offline_types import Decision, Findings, PlannedCall
 
 KNOWLEDGE_TOOLS = (
     "get_runbook",

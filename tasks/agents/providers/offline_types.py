@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from tasks.agents.models.offline_facts import day, money
+from tasks.agents.providers.offline_facts import day, money
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from tasks.agents.models.offline_facts import Facts, keywords, relevance
-from tasks.agents.models.offline_transcript import TicketHeader
-from tasks.agents.models.offline_types import PlannedCall
+from tasks.agents.providers.offline_facts import Facts, keywords, relevance
+from tasks.agents.providers.offline_transcript import TicketHeader
+from tasks.agents.providers.offline_types import PlannedCall
 
 Purpose = Literal["answer", "known_issue"]
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import re
 
-from tasks.agents.models.offline_facts import Facts
-from tasks.agents.models.offline_knowledge import best_article
-from tasks.agents.models.offline_letters import Wrapup, letter
-from tasks.agents.models.offline_types import Findings
+from tasks.agents.providers.offline_facts import Facts
+from tasks.agents.providers.offline_knowledge import best_article
+from tasks.agents.providers.offline_letters import Wrapup, letter
+from tasks.agents.providers.offline_types import Findings
 
 INTENTS = (
     (

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import re
 
-from tasks.agents.models.offline_delivery_replies import damaged_wrapup, shipping_wrapup
-from tasks.agents.models.offline_facts import Facts, plural
-from tasks.agents.models.offline_knowledge import KnownIssue, answer_points
-from tasks.agents.models.offline_letters import Outcome, Wrapup, letter, order_line
-from tasks.agents.models.offline_types import Findings
+from tasks.agents.providers.offline_delivery_replies import damaged_wrapup, shipping_wrapup
+from tasks.agents.providers.offline_facts import Facts, plural
+from tasks.agents.providers.offline_knowledge import KnownIssue, answer_points
+from tasks.agents.providers.offline_letters import Outcome, Wrapup, letter, order_line
+from tasks.agents.providers.offline_types import Findings
 
 WORKAROUND = re.compile(r"workaround|works (?:fine |ok |okay )?(?:in|on|with)\b", re.IGNORECASE)
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tasks.agents.models.offline_transcript import Transcript
-from tasks.agents.models.offline_types import PlannedCall
+from tasks.agents.providers.offline_transcript import Transcript
+from tasks.agents.providers.offline_types import PlannedCall
 
 LOOKUP = ("lookup", "Look up the customer and recent orders")
 REPLY = ("reply", "Reply to the customer")

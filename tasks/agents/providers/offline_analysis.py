@@ -8,12 +8,12 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from tasks.agents.models.offline_account import analyze_account
-from tasks.agents.models.offline_billing import analyze_billing_question
-from tasks.agents.models.offline_facts import Facts, money, period_name, plural
-from tasks.agents.models.offline_other import analyze_other
-from tasks.agents.models.offline_policy import check_refund, find_duplicate_charges
-from tasks.agents.models.offline_service_analysis import (
+from tasks.agents.providers.offline_account import analyze_account
+from tasks.agents.providers.offline_billing import analyze_billing_question
+from tasks.agents.providers.offline_facts import Facts, money, period_name, plural
+from tasks.agents.providers.offline_other import analyze_other
+from tasks.agents.providers.offline_policy import check_refund, find_duplicate_charges
+from tasks.agents.providers.offline_service_analysis import (
     analyze_bug,
     analyze_damaged,
     analyze_how_to,
@@ -21,7 +21,7 @@ from tasks.agents.models.offline_service_analysis import (
     analyze_shipping,
     target_order,
 )
-from tasks.agents.models.offline_types import Findings, PlannedCall, label
+from tasks.agents.providers.offline_types import Findings, PlannedCall, label
 
 # With an order that is not on the customer's account, these suggest someone is trying to get
 # another person's order refunded or disclosed.

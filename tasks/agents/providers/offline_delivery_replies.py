@@ -3,9 +3,9 @@ damaged or faulty items."""
 
 from __future__ import annotations
 
-from tasks.agents.models.offline_facts import Facts, day, money, plural
-from tasks.agents.models.offline_letters import Wrapup, cur, excerpt, letter
-from tasks.agents.models.offline_types import Findings
+from tasks.agents.providers.offline_facts import Facts, day, money, plural
+from tasks.agents.providers.offline_letters import Wrapup, cur, excerpt, letter
+from tasks.agents.providers.offline_types import Findings
 
 
 def _shipping_question(findings: Findings, facts: Facts) -> Wrapup:

@@ -7,8 +7,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from tasks.agents.models.offline_facts import Facts, day, money
-from tasks.agents.models.offline_transcript import ToolExchange
+from tasks.agents.providers.offline_facts import Facts, day, money
+from tasks.agents.providers.offline_transcript import ToolExchange
 
 SIGN_OFF = "Best regards,\nAgentDesk Support"
 REJECTION_WORDS = ("reject", "not approved", "declined", "denied")

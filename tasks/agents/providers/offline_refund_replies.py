@@ -3,9 +3,9 @@ the policy blocks, and billing findings that need no refund."""
 
 from __future__ import annotations
 
-from tasks.agents.models.offline_facts import Facts, day, money, period_name, plural
-from tasks.agents.models.offline_letters import Outcome, Wrapup, cur, letter, order_line
-from tasks.agents.models.offline_types import Findings
+from tasks.agents.providers.offline_facts import Facts, day, money, period_name, plural
+from tasks.agents.providers.offline_letters import Outcome, Wrapup, cur, letter, order_line
+from tasks.agents.providers.offline_types import Findings
 from tasks.services.task_refunds import REFUND_ALREADY_PENDING
 
 SETTLE_TIME = (
