@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tasks.models import ApprovalRequest, Task, Ticket, TicketMessage
+from tasks.services.approvals import user_can_decide
 from tasks.services.task_refunds import approved_unpaid
 from tools_app.errors import ApplicationError
 from tools_app.models import Article, Customer, Order, Refund
@@ -55,8 +56,6 @@ def task_approvals_context(*, task: Task, user: Any = None) -> dict[str, Any]:
     approvers get a "Decide in admin" link, others none. A websocket push renders once for
     every watcher (no ``user``): ``can_decide`` is None and the link only opens the request
     in the admin, which shows the buttons to approvers alone."""
-    from tasks.services.approvals import user_can_decide
-
     return {
         "task": task,
         "approvals": task_approvals(task_id=task.pk),

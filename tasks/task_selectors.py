@@ -11,7 +11,7 @@ from django.db.models import QuerySet
 
 from tasks.events import TaskEventType
 from tasks.models import ApprovalRequest, Task, TaskEvent, Todo
-from tasks.runtime.usage import model_price
+from tasks.services.usage import model_price
 from tools_app.errors import ApplicationError
 
 TASK_NOT_FOUND = "No task with that id."

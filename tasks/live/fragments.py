@@ -16,6 +16,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from tasks.approval_selectors import task_approvals_context
 from tasks.context_processors import agentdesk as model_context
 from tasks.dashboard_selectors import (
     DashboardRow,
@@ -26,6 +27,7 @@ from tasks.dashboard_selectors import (
 )
 from tasks.events import TaskEventType
 from tasks.models import Task, TaskEvent, Ticket
+from tasks.presentation.ticket_page import agent_panel_context, thread_entries
 from tasks.selectors import ticket_change_list, ticket_thread
 from tasks.task_selectors import TaskPanel, task_todos, timeline_entries
 
@@ -147,7 +149,6 @@ def task_state_fragments(task: Task, types: set[str]) -> str:
 def approvals_fragment(task: Task) -> str:
     """The task's approval requests (as the approvals partial shows them without a user:
     the "Decide in admin" link is for approvers, and a push is the same for everyone)."""
-    from tasks.approval_selectors import task_approvals_context
 
     try:
         return render_to_string(APPROVALS, {**task_approvals_context(task=task), "oob": True})
@@ -199,7 +200,6 @@ def dashboard_fragments(batches: dict[int, list[Message]]) -> dict[int, str]:
 
 def agent_panel_fragment(ticket: Ticket) -> str:
     """The ticket page's agent panel, for a task started anywhere (a bulk start, the API)."""
-    from tasks.views.ticket_page import agent_panel_context
 
     context = {
         **model_context(None),  # type: ignore[arg-type]
@@ -212,7 +212,6 @@ def agent_panel_fragment(ticket: Ticket) -> str:
 def ticket_thread_fragments(ticket: Ticket) -> str:
     """The ticket page's header, thread and status, after the agent replied, noted or set a
     status."""
-    from tasks.views.ticket_page import thread_entries
 
     messages = list(ticket_thread(ticket_id=ticket.pk))
     changes = list(ticket_change_list(ticket_id=ticket.pk))

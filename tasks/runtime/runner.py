@@ -24,7 +24,6 @@ from tasks.runtime.progress import RunProgress, plain
 from tasks.runtime.recorder import EventRecorder
 from tasks.runtime.resume import interruption_call_id, interruption_tool_name
 from tasks.runtime.stream_mapping import StreamMapper
-from tasks.runtime.usage import usage_cost
 from tasks.runtime.writer import get_writer
 from tasks.services.approval_actions import Action, PreparedAction
 from tasks.services.task_finish import (
@@ -37,6 +36,7 @@ from tasks.services.task_finish import (
     run_guard,
     task_finish_awaiting_approval,
 )
+from tasks.services.usage import usage_cost
 from tools_app.agent_tools.base import encode, parse_arguments
 from tools_app.agent_tools.context import SupportContext
 from tools_app.errors import ApplicationError

@@ -27,11 +27,11 @@ from tasks.forms import (
     StatusForm,
 )
 from tasks.models import Ticket
+from tasks.presentation.ticket_page import ticket_page_context
 from tasks.selectors import staff_users, ticket_list, ticket_status_counts
 from tasks.services import tickets as ticket_services
 from tasks.views.access import staff_required, staff_user
 from tasks.views.common import ticket_or_404, wants_partial
-from tasks.views.ticket_page import ticket_page_context
 from tools_app.errors import ApplicationError
 
 PAGE_SIZE = 25

@@ -16,6 +16,7 @@ from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_POST
 
 from tasks.models import Task, Ticket
+from tasks.presentation.ticket_page import agent_panel_context
 from tasks.services.task_lifecycle import task_cancel as cancel_service
 from tasks.services.task_lifecycle import task_follow_up as follow_up_service
 from tasks.services.task_lifecycle import task_retry as retry_service
@@ -24,7 +25,6 @@ from tasks.services.task_start import task_start_for_ticket
 from tasks.task_selectors import task_get, task_panel
 from tasks.views.access import staff_required, staff_user
 from tasks.views.common import ticket_or_404, wants_partial
-from tasks.views.ticket_page import agent_panel_context
 from tools_app.errors import ApplicationError, RateLimited
 
 TASK_STARTED = "Investigation started: the agent is on it."
