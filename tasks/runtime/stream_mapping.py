@@ -21,20 +21,17 @@ from agents.stream_events import RawResponsesStreamEvent, RunItemStreamEvent, St
 
 from tasks.events import TaskEventType
 from tasks.runtime.recorder import EventRecorder
+from tools_app.agent_tools.base import strict_json_loads
 
 MAX_OUTPUT_CHARS = 20_000
 SUMMARY_CHARS = 160
 _LABEL_KEYS = ("number", "slug", "name", "title", "id", "status")
 
 
-def _reject_constant(value: str) -> Any:
-    raise ValueError(f"{value} is not JSON")
-
-
 def parse_json(text: str) -> Any:
     """Strict JSON (NaN and Infinity refused: a model's arguments are stored as sent then)."""
     try:
-        return json.loads(text, parse_constant=_reject_constant)
+        return strict_json_loads(text)
     except (TypeError, ValueError):
         return None
 

@@ -80,21 +80,6 @@ def _refund_call(*, customer_id: int | None, arguments: dict[str, object]) -> Re
     return RefundCall(order=order, amount=amount, reason=reason)
 
 
-def task_refund_validate(
-    *, customer_id: int | None, order_number: str, amount: object, reason: str
-) -> tuple[Order, Decimal]:
-    """Raises ``ApplicationError`` unless the refund may be asked for: the order belongs to
-    the ticket's customer, the amount is valid and the refund policy allows it."""
-    call = _refund_call(
-        customer_id=customer_id,
-        arguments={"order_number": order_number, "amount": str(amount), "reason": reason},
-    )
-    refund_check(
-        order=call.order, amount=call.amount, customer_id=customer_id, reserved=_reserved(call)
-    )
-    return call.order, call.amount
-
-
 def refund_action(*, task_id: int, run_number: int, call: RefundCall) -> Action:
     return Action(
         tool_name=TOOL_NAME, arguments=call.canonical(), task_id=task_id, run_number=run_number

@@ -90,11 +90,17 @@ def _reject_constant(value: str) -> Any:
     raise NonStandardConstant(value)
 
 
+def strict_json_loads(text: str) -> Any:
+    """``json.loads`` refusing NaN, Infinity and -Infinity (``NonStandardConstant``, a
+    ``ValueError``): what a model sends is stored and validated as standard JSON only."""
+    return json.loads(text, parse_constant=_reject_constant)
+
+
 def parse_arguments(raw: str) -> dict[str, Any]:
     """The call's arguments as a JSON object, strictly: NaN, Infinity and -Infinity (which
     ``json.loads`` accepts) are refused. Raises ``ApplicationError``."""
     try:
-        data = json.loads(raw, parse_constant=_reject_constant) if raw and raw.strip() else {}
+        data = strict_json_loads(raw) if raw and raw.strip() else {}
     except NonStandardConstant as exc:
         raise ApplicationError(
             TOOL_BAD_CONSTANT.format(value=exc.value), {"field": "arguments"}
