@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from tasks.agents.providers.offline_rules import decide
-from tasks.agents.providers.offline_types import Decision
+from tasks.agents.providers.offline.engine import decide
+from tasks.agents.providers.offline.types import Decision
 
 Responder = Callable[[dict[str, Any]], Any]
 NOW = datetime(2026, 10, 20, 12, 0, tzinfo=UTC)
@@ -269,3 +269,38 @@ def answer_pending(convo: Conversation, output: str) -> list[dict[str, Any]]:
             for p in pending
         ),
     ]
+
+
+def with_demo_knowledge(support: FakeSupport) -> FakeSupport:
+    """Answers the knowledge tools from the demo's own runbooks, policies and documents, in the
+    shapes the real tools return (search results carry 300-character excerpts), so a reply can
+    only state what the real knowledge base says."""
+    from tasks.demo.articles import ARTICLES
+    from tools_app.agent_tools.serializers import excerpt
+
+    articles = {
+        spec.slug: {
+            "slug": spec.slug,
+            "kind": spec.kind,
+            "title": spec.title,
+            "body": spec.body,
+            "version": 1,
+            "rules": spec.rules or {},
+        }
+        for spec in ARTICLES
+    }
+    runbooks = {spec.category: articles[spec.slug] for spec in ARTICLES if spec.kind == "runbook"}
+    policies = [
+        {"slug": a["slug"], "title": a["title"], "excerpt": excerpt(a["body"]), "rules": a["rules"]}
+        for a in articles.values()
+        if a["kind"] == "policy"
+    ]
+    support.rules = dict(articles["refund-policy"]["rules"])
+    support.policies = policies
+    support.documents = {slug: a for slug, a in articles.items() if a["kind"] != "runbook"}
+    support.overrides["get_runbook"] = lambda args: (
+        {"runbook": runbooks[args["category"]]}
+        if args["category"] in runbooks
+        else {"error": "No runbook for that category.", "field": "category"}
+    )
+    return support

@@ -1,5 +1,6 @@
-"""What the offline model makes of the different requests within a category (synthetic tool
-results, no database): each gets the answer its runbook and policy call for."""
+"""What the offline model makes of the different requests within a category (synthetic orders,
+the demo's own knowledge base, no database): each gets the answer its runbook and policy call
+for, stating only what they say."""
 
 from __future__ import annotations
 
@@ -7,13 +8,13 @@ from typing import Any
 
 import pytest
 
-from tests.offline_harness import FakeSupport, iso, order, run_offline, ticket_text
-
-RUNBOOK = (
-    "Lost 2FA device: send the secure link. Ask the customer to check spam and allowlist"
-    " no-reply@shop.example, then resend. Partnerships: forward to partners@shop.example."
-    " Data deletion: note it for the privacy team (privacy@shop.example). Phishing: our only"
-    " domains are shop.example and app.shop.example; we never ask for card details."
+from tests.offline_harness import (
+    FakeSupport,
+    iso,
+    order,
+    run_offline,
+    ticket_text,
+    with_demo_knowledge,
 )
 
 
@@ -31,11 +32,9 @@ def charge(number: str, days_ago: float, amount: str = "29.00") -> dict[str, Any
 
 
 def support_with(*orders: dict[str, Any], customer: bool = True) -> FakeSupport:
-    support = FakeSupport(orders=list(orders))
+    support = with_demo_knowledge(FakeSupport(orders=list(orders)))
     if not customer:
         support.customer = None
-    runbook = {"runbook": {"slug": "runbook", "title": "Runbook", "body": RUNBOOK, "version": 1}}
-    support.overrides["get_runbook"] = lambda args: runbook
     return support
 
 
@@ -69,12 +68,21 @@ CASES = [
     ),
     pytest.param(
         "billing",
-        "Why $99?",
-        "Why did our bill jump to $99 this month?",
-        [charge("ORD-1", 12, "99.00")],
+        "Why $29?",
+        "Why did our bill jump to $29 this month?",
+        [charge("ORD-1", 12, "29.00")],
         "regular price",
         "pending",
         id="billing-price",
+    ),
+    pytest.param(
+        "billing",
+        "Why $99?",
+        "Why did our bill jump to $99 this month?",
+        [charge("ORD-1", 12, "99.00")],
+        "asked a colleague from billing",
+        "open",
+        id="billing-price-not-the-plan-price",
     ),
     pytest.param(
         "refund",
@@ -117,7 +125,7 @@ CASES = [
         "No reset email",
         "The password reset email never arrives.",
         [],
-        "no-reply@shop.example",
+        "no-reply@deskwise.example",
         "pending",
         id="account-reset-email",
     ),
@@ -126,8 +134,8 @@ CASES = [
         "iPhone app",
         "Web works but the iOS app logs me out.",
         [],
-        "update it to the latest version",
-        "pending",
+        "device and the app version",
+        "open",
         id="account-app",
     ),
     pytest.param(
@@ -186,7 +194,7 @@ OTHER = [
     pytest.param(
         "Reseller partnership",
         "We are a reseller and want to partner with you.",
-        "partners@shop.example",
+        "partners@deskwise.example",
         id="partnership",
     ),
     pytest.param(
@@ -196,7 +204,7 @@ OTHER = [
         "Is this you?",
         "I got an email from billing@evil.example asking for my card"
         " details. Is this really from you?",
-        "shop.example and app.shop.example",
+        "deskwise.example and app.deskwise.example",
         id="phishing",
     ),
     pytest.param(

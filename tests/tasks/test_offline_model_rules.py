@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from tasks.agents.providers.offline_rules import decide
+from tasks.agents.providers.offline.engine import decide
 from tests.offline_harness import (
     FakeSupport,
     answer_pending,
@@ -297,32 +297,76 @@ BILLING_POLICY = {
 }
 
 
-def test_a_price_question_quotes_the_plan_prices_from_the_billing_policy() -> None:
-    reply = billing_question("Why was I charged more than last year?", [BILLING_POLICY])
-    assert "Starter $11.50, Pro $27.50, Business $95.50" in reply
+def test_a_price_question_quotes_the_plan_prices_when_the_policy_confirms_the_charge() -> None:
+    policy = {**BILLING_POLICY, "rules": {"prices": {"starter": "11.50", "pro": "29.00"}}}
+    reply = billing_question("Why was I charged more than last year?", [policy])
+    assert "Starter $11.50, Pro $29.00" in reply and "regular price" in reply
+
+
+def test_a_price_the_policy_does_not_confirm_goes_to_a_person_unexplained() -> None:
+    # given a Pro charge of $29.00 and a policy that prices Pro at $27.50
+    support = FakeSupport(orders=[subscription("ORD-8", "2026-10", 3)], policies=[BILLING_POLICY])
+    run_offline(ticket_text(subject="Price", body="Why was I charged more?"), support)
+    # then the reply explains nothing it cannot verify, and a person is asked to look
+    reply = replies(support)[0]
+    assert "regular price" not in reply and "$27.50" not in reply
+    assert "colleague" in reply
+    assert "Needs a person" in notes(support)[0] and "$27.50" in notes(support)[0]
+    assert statuses(support) == ["open"]
 
 
 def test_a_price_question_without_the_billing_policy_quotes_no_plan_prices() -> None:
     reply = billing_question("Why was I charged more than last year?", [])
-    assert "monthly prices" not in reply and "$12.00" not in reply and "$99.00" not in reply
+    assert "Starter" not in reply and "regular price" not in reply
 
 
 def test_a_plan_change_quotes_the_target_price_only_from_the_policy() -> None:
     body = "Can I upgrade to business? How is that prorated?"
-    assert "($95.50 per month)" in billing_question(body, [BILLING_POLICY])
+    policy = {**BILLING_POLICY, "excerpt": "Upgrades are prorated for the rest of the period."}
+    assert "($95.50 per month)" in billing_question(body, [policy])
     assert "per month" not in billing_question(body, [])
 
 
-def test_damaged_item_without_photos_asks_for_them() -> None:
-    support = FakeSupport(orders=[order("ORD-4", delivered_at=iso(2), description="Monitor arm")])
+def test_a_plan_change_the_policy_read_does_not_explain_goes_to_a_person() -> None:
+    # given a billing policy that says nothing about plan changes
+    reply = billing_question("Can I upgrade to business? How is that prorated?", [BILLING_POLICY])
+    # then no proration rule is stated; a colleague confirms it
+    assert "prorated" not in reply and "colleague from billing" in reply
+
+
+DAMAGE_POLICY = {
+    "slug": "damaged-item-policy",
+    "title": "Damaged and defective item policy",
+    "excerpt": "...",
+    "rules": {"report_within_days": 14},
+}
+
+
+def damaged_report(policies: list[dict]) -> FakeSupport:
+    support = FakeSupport(
+        orders=[order("ORD-4", delivered_at=iso(2), description="Monitor arm")], policies=policies
+    )
     run_offline(
         ticket_text(
             category="damaged_item", subject="Broken", body="My monitor arm ORD-4 arrived cracked."
         ),
         support,
     )
+    return support
+
+
+def test_damaged_item_without_photos_asks_for_them() -> None:
+    support = damaged_report([DAMAGE_POLICY])
     assert "photo" in replies(support)[0]
     assert statuses(support) == ["pending"]
+
+
+def test_damage_without_a_policy_window_promises_nothing_and_goes_to_a_person() -> None:
+    support = damaged_report([])
+    reply = replies(support)[0]
+    assert "replacement" not in reply and "colleague" in reply
+    assert "Needs a person" in notes(support)[0]
+    assert statuses(support) == ["open"]
 
 
 def test_account_access_never_changes_the_email_without_verification() -> None:

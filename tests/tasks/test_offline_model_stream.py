@@ -18,8 +18,9 @@ from openai.types.responses import (
 )
 from pytest_django.fixtures import Settings
 
-from tasks.agents.providers import offline
 from tasks.agents.providers.offline import OfflineSupportModel
+from tasks.agents.providers.offline import model as offline_model_module
+from tasks.agents.providers.provider import offline_model
 from tests.offline_harness import ticket_text
 
 
@@ -110,10 +111,10 @@ async def test_each_turn_waits_the_configured_delay(
     async def fake_sleep(seconds: float) -> None:
         waits.append(seconds)
 
-    monkeypatch.setattr(offline.asyncio, "sleep", fake_sleep)
+    monkeypatch.setattr(offline_model_module.asyncio, "sleep", fake_sleep)
     settings.OFFLINE_MODEL_DELAY = 0.75
-    # when a turn is taken with the default delay, then with an explicit one
-    await OfflineSupportModel().get_response(input=ticket_text(), **call_kwargs())
+    # when a turn is taken with the configured delay, then with an explicit one
+    await offline_model().get_response(input=ticket_text(), **call_kwargs())
     _ = [
         e
         async for e in OfflineSupportModel(delay=0.2).stream_response(
@@ -121,7 +122,7 @@ async def test_each_turn_waits_the_configured_delay(
         )
     ]
     settings.OFFLINE_MODEL_DELAY = 0
-    await OfflineSupportModel().get_response(input=ticket_text(), **call_kwargs())
+    await offline_model().get_response(input=ticket_text(), **call_kwargs())
     # then
     assert waits == [0.75, 0.2]
 

@@ -95,9 +95,14 @@ def openai_client() -> AsyncOpenAI:
     return per_loop[key]
 
 
+def offline_model() -> OfflineSupportModel:
+    """The offline model as configured (its pace per turn, its name)."""
+    return OfflineSupportModel(delay=settings.OFFLINE_MODEL_DELAY, name=settings.OFFLINE_MODEL_NAME)
+
+
 def _model_for(name: str) -> tuple[Model, str]:
     if not uses_openai_provider():
-        return OfflineSupportModel(), settings.OFFLINE_MODEL_NAME
+        return offline_model(), settings.OFFLINE_MODEL_NAME
     client = openai_client()
     if settings.OPENAI_API == CHAT_COMPLETIONS:
         return OpenAIChatCompletionsModel(model=name, openai_client=client), name

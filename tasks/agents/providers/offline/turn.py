@@ -20,8 +20,8 @@ from openai.types.responses import (
 from openai.types.responses.response_reasoning_item import Summary
 from openai.types.responses.response_usage import InputTokensDetails, OutputTokensDetails
 
-from tasks.agents.providers.offline_rules import decide
-from tasks.agents.providers.offline_types import Decision
+from tasks.agents.providers.offline.engine import decide
+from tasks.agents.providers.offline.types import Decision
 
 # Roughly four characters per token, as OpenAI's rule of thumb; deterministic on purpose.
 CHARS_PER_TOKEN = 4

@@ -7,19 +7,19 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from tasks.agents.providers.offline_facts import (
+from tasks.agents.providers.offline.facts import (
     Facts,
     decimal,
     gather_facts,
     order_numbers_in,
     period_name,
 )
-from tasks.agents.providers.offline_knowledge import FALLBACK_SEARCH_TOOL, SEARCH_TOOL, search_call
-from tasks.agents.providers.offline_letters import order_line
-from tasks.agents.providers.offline_policy import find_duplicate_charges
-from tasks.agents.providers.offline_todos import FREE_TEXT_PLAN, TodoBoard, add_todos_call
-from tasks.agents.providers.offline_transcript import Transcript
-from tasks.agents.providers.offline_types import Decision, PlannedCall
+from tasks.agents.providers.offline.knowledge import FALLBACK_SEARCH_TOOL, SEARCH_TOOL, search_call
+from tasks.agents.providers.offline.letters import order_line
+from tasks.agents.providers.offline.refund_policy import find_duplicate_charges
+from tasks.agents.providers.offline.todos import FREE_TEXT_PLAN, TodoBoard, add_todos_call
+from tasks.agents.providers.offline.transcript import Transcript
+from tasks.agents.providers.offline.types import Decision, PlannedCall
 
 RECHECK = re.compile(
     r"\b(re-?check|check|order|orders|refund\w*|charge\w*|paid|payment|duplicate|invoice|"

@@ -1,9 +1,9 @@
 """OfflineSupportModel: the rule-based support agent behind the SDK's Model interface.
 
-Each call decides one turn from the conversation (offline_rules.decide, via offline_turn) and
-returns it as Responses API output items: a reasoning item with a short summary, then function
-calls or a final message. Streaming emits the events the OpenAI Responses API does, ending with
-response.completed carrying the full response and its usage (offline_stream).
+Each call decides one turn from the conversation (``engine.decide``, via ``turn``) and returns
+it as Responses API output items: a reasoning item with a short summary, then function calls or
+a final message. Streaming emits the events the OpenAI Responses API does, ending with
+response.completed carrying the full response and its usage (``stream``).
 """
 
 from __future__ import annotations
@@ -15,27 +15,24 @@ from agents import Model, ModelResponse, ModelSettings, ModelTracing, Tool
 from agents.agent_output import AgentOutputSchemaBase
 from agents.handoffs import Handoff
 from agents.items import TResponseInputItem, TResponseStreamEvent
-from django.conf import settings
 from openai.types.responses.response_prompt_param import ResponsePromptParam
 
-from tasks.agents.providers.offline_stream import stream_events
-from tasks.agents.providers.offline_turn import build_turn
+from tasks.agents.providers.offline.stream import stream_events
+from tasks.agents.providers.offline.turn import build_turn
+
+DEFAULT_NAME = "agentdesk-offline"
 
 
 class OfflineSupportModel(Model):
     """A deterministic, rule-based support agent that needs no network and no API key.
 
-    ``delay`` (seconds per turn; default ``settings.OFFLINE_MODEL_DELAY``) paces a run so a
-    person can watch it live in the UI.
+    ``delay`` (seconds per turn) paces a run so a person can watch it live in the UI; the
+    provider passes ``settings.OFFLINE_MODEL_DELAY``.
     """
 
-    def __init__(self, *, delay: float | None = None, name: str | None = None) -> None:
-        self._delay = delay
-        self.model = name or settings.OFFLINE_MODEL_NAME
-
-    @property
-    def delay(self) -> float:
-        return float(settings.OFFLINE_MODEL_DELAY if self._delay is None else self._delay)
+    def __init__(self, *, delay: float = 0.0, name: str = DEFAULT_NAME) -> None:
+        self.delay = max(0.0, float(delay))
+        self.model = name
 
     async def _pause(self) -> None:
         if self.delay > 0:

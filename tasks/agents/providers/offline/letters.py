@@ -1,34 +1,18 @@
-"""What every offline reply is built from: the outcome of an action, the wrap-up (reply, note,
-status, summary), and the letter, order-line and excerpt formats."""
+"""What every offline reply is built from: the outcome of an action, the letter, order-line and
+excerpt formats, and facts quoted from the runbook and policies the agent read (a reply states
+a time limit or a menu path only when a tool result said it)."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any
 
-from tasks.agents.providers.offline_facts import Facts, day, money
-from tasks.agents.providers.offline_transcript import ToolExchange
+from tasks.agents.providers.offline.facts import Facts, day, money
+from tasks.agents.providers.offline.transcript import ToolExchange
+from tasks.agents.providers.offline.types import Outcome
 
 SIGN_OFF = "Best regards,\nAgentDesk Support"
 REJECTION_WORDS = ("reject", "not approved", "declined", "denied")
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What happened to the side-effecting call the findings asked for."""
-
-    state: str  # none | done | refused | rejected
-    result: dict[str, Any]
-    message: str = ""
-
-
-@dataclass(frozen=True)
-class Wrapup:
-    reply: str
-    note: str
-    status: str
-    summary: str
 
 
 def outcome_of(exchange: ToolExchange | None) -> Outcome:
@@ -73,3 +57,24 @@ def excerpt(article: dict[str, Any], limit: int = 700) -> str:
             break
         kept = f"{kept} {sentence}".strip()
     return kept
+
+
+def knowledge_text(facts: Facts) -> str:
+    """Everything the runbook, the policies and the documents read said, as one text."""
+    parts = [str(facts.runbook.get("body", ""))]
+    parts += [str(a.get("body") or a.get("excerpt") or "") for a in facts.documents]
+    parts += [str(p.get("body") or p.get("excerpt") or "") for p in facts.policies]
+    return "\n".join(" ".join(part.split()) for part in parts if part)
+
+
+def stated(facts: Facts, pattern: str) -> str:
+    """The first match of ``pattern`` (its first group, if any) in what the knowledge base said,
+    or "" when it said nothing of the kind: a reply quotes a time limit only if it was read."""
+    match = re.search(pattern, knowledge_text(facts), re.IGNORECASE)
+    if match is None:
+        return ""
+    return (match.group(1) if match.groups() else match.group(0)).strip()
+
+
+def says(facts: Facts, pattern: str) -> bool:
+    return bool(stated(facts, pattern))

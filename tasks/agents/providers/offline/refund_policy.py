@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from tasks.agents.providers.offline_facts import Facts, decimal, parse_when
+from tasks.agents.providers.offline.facts import Facts, decimal, parse_when
 
 # Order statuses that mean nothing more can be refunded.
 CLOSED_STATUSES = {"refunded", "cancelled"}
@@ -18,11 +18,13 @@ CLOSED_STATUSES = {"refunded", "cancelled"}
 
 @dataclass(frozen=True)
 class DuplicateCharge:
-    """Two or more subscription charges for the same period and amount."""
+    """Two or more subscription charges for the same period and amount: ``charges`` all of them
+    (oldest first), ``original`` the one to keep, ``duplicates`` the open ones to refund."""
 
     period: str
     amount: Decimal
     currency: str
+    charges: tuple[dict[str, Any], ...]
     original: dict[str, Any]
     duplicates: tuple[dict[str, Any], ...]
     already_refunded: tuple[dict[str, Any], ...]
@@ -80,6 +82,7 @@ def find_duplicate_charges(orders: list[dict[str, Any]]) -> list[DuplicateCharge
                 period=period,
                 amount=amount,
                 currency=currency,
+                charges=tuple(charges),
                 original=original,
                 duplicates=duplicates,
                 already_refunded=refunded,

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from tasks.agents.providers.offline_transcript import TicketHeader, Transcript
+from tasks.agents.providers.offline.transcript import TicketHeader, Transcript
 
 # Order numbers as the shop prints them ("ORD-10042").
 ORDER_NUMBER = re.compile(r"\b(ORD-\d+)\b", re.IGNORECASE)

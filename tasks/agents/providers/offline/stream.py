@@ -31,7 +31,7 @@ from openai.types.responses import (
 from openai.types.responses.response_reasoning_summary_part_added_event import Part as PartAdded
 from openai.types.responses.response_reasoning_summary_part_done_event import Part as PartDone
 
-from tasks.agents.providers.offline_turn import OfflineTurn
+from tasks.agents.providers.offline.turn import OfflineTurn
 
 
 def word_chunks(text: str) -> list[str]:

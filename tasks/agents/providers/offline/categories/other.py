@@ -6,10 +6,20 @@ from __future__ import annotations
 
 import re
 
-from tasks.agents.providers.offline_facts import Facts
-from tasks.agents.providers.offline_knowledge import best_article
-from tasks.agents.providers.offline_letters import Wrapup, letter
-from tasks.agents.providers.offline_types import Findings
+from tasks.agents.providers.offline.categories import how_to
+from tasks.agents.providers.offline.category import Category
+from tasks.agents.providers.offline.checks import account_findings
+from tasks.agents.providers.offline.facts import Facts
+from tasks.agents.providers.offline.knowledge import (
+    Purpose,
+    best_article,
+    search_call,
+    ticket_query,
+)
+from tasks.agents.providers.offline.letters import letter, stated
+from tasks.agents.providers.offline.todos import LOOKUP, REPLY, WRAPUP
+from tasks.agents.providers.offline.transcript import TicketHeader
+from tasks.agents.providers.offline.types import Findings, Has, Outcomes, PlannedCall, Wrapup
 
 INTENTS = (
     (
@@ -35,6 +45,17 @@ INTENTS = (
 )
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 DOMAINS = re.compile(r"domains? (?:are|is) ([^;\n]+?)(?:;|\.\s|\n|$)", re.I)
+DELETION_DEADLINE = r"deletion completes (within \d+ days)"
+NO_CARD_REQUESTS = r"(never ask for card details by email)"
+
+
+def knowledge(facts: Facts, ticket: TicketHeader, has: Has) -> list[PlannedCall]:
+    return [search_call(has, ticket_query(ticket))]
+
+
+def research(facts: Facts) -> Purpose | None:
+    # Partnerships, deletion requests...: the runbook says what to do, no article needed.
+    return None if other_intent(facts) is not None else "answer"
 
 
 def _runbook_email(facts: Facts, topic: str) -> str:
@@ -50,7 +71,13 @@ def other_intent(facts: Facts) -> str | None:
     return next((kind for kind, pattern in INTENTS if pattern.search(facts.customer_text)), None)
 
 
-def analyze_other(facts: Facts) -> Findings:
+def analyze(facts: Facts) -> Findings:
+    """Partnerships, press and phishing reports need no customer account; an order the text
+    names gets the account checks first."""
+    if facts.mentioned_orders:
+        stopped = account_findings(facts)
+        if stopped is not None:
+            return stopped
     kind = other_intent(facts)
     if kind is not None:
         own = facts.customer.get("email")
@@ -73,8 +100,10 @@ def analyze_other(facts: Facts) -> Findings:
     )
 
 
-def other_wrapup(findings: Findings, facts: Facts) -> Wrapup | None:
+def wrapup(findings: Findings, facts: Facts, outcomes: Outcomes) -> Wrapup:
     kind = findings.kind
+    if kind == "how_to":
+        return how_to.wrapup(findings, facts, outcomes)
     if kind == "other_partnership":
         contact = _runbook_email(facts, "partner")
         text = (
@@ -87,10 +116,12 @@ def other_wrapup(findings: Findings, facts: Facts) -> Wrapup | None:
         return Wrapup(letter(facts, text), note, "solved", "forwarded to partnerships; solved")
     if kind == "other_deletion":
         contact = _runbook_email(facts, "privacy")
+        deadline = stated(facts, DELETION_DEADLINE)
         text = (
             "We've received your request to delete your account and personal data. For your"
-            " security we action it once it's confirmed from the email address on file, and"
-            " the deletion completes within 30 days; we'll confirm when it's done."
+            " security we action it once it's confirmed from the email address on file"
+            + (f", and the deletion completes {deadline}" if deadline else "")
+            + "; we'll confirm when it's done."
         )
         note = f"GDPR deletion request: for the privacy team{f' ({contact})' if contact else ''}."
         return Wrapup(
@@ -101,12 +132,18 @@ def other_wrapup(findings: Findings, facts: Facts) -> Wrapup | None:
         )
     if kind == "other_phishing":
         match = DOMAINS.search(str(facts.runbook.get("body", "")))
-        domains = match.group(1).strip() if match else "our own domain"
         senders = findings.data.get("senders") or []
+        never = stated(facts, NO_CARD_REQUESTS)
+        facts_known = [
+            f"our only domains are {match.group(1).strip()}" if match else "",
+            f"we {never}" if never else "",
+        ]
+        known = " and ".join(f for f in facts_known if f)
         text = (
-            "Thank you for checking with us — that email is not from us. Our only domains are"
-            f" {domains}, and we never ask for card details by email. Please don't click the"
-            " link or reply to it; you can simply delete it. Your account is not affected."
+            "Thank you for checking with us."
+            + (f" For your reference, {known}." if known else "")
+            + " Please don't click any link in that email or reply to it; our security team"
+            " will look at it."
         )
         note = "Phishing report" + (f"; sender {', '.join(senders)}" if senders else "")
         return Wrapup(
@@ -126,11 +163,7 @@ def other_wrapup(findings: Findings, facts: Facts) -> Wrapup | None:
             "solved",
             "thanked the customer; solved",
         )
-    return None
-
-
-def general_wrapup(facts: Facts) -> Wrapup:
-    """Anything no workflow covers: acknowledged and left open for a person."""
+    # Anything no workflow covers: acknowledged and left open for a person.
     text = (
         "Thanks for getting in touch. I've noted your request and a colleague will follow up"
         " with you shortly."
@@ -141,3 +174,20 @@ def general_wrapup(facts: Facts) -> Wrapup:
         "open",
         "acknowledged; left open for a person",
     )
+
+
+CATEGORY = Category(
+    name="other",
+    plan=(
+        LOOKUP,
+        ("policy", "Read the runbook and search the knowledge base"),
+        ("investigate", "Work out what the customer needs"),
+        REPLY,
+        WRAPUP,
+    ),
+    knowledge=knowledge,
+    analyze=analyze,
+    wrapup=wrapup,
+    research=research,
+    needs_account=False,
+)

@@ -16,15 +16,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from tasks.agents.providers.offline_facts import Facts, keywords, relevance
-from tasks.agents.providers.offline_transcript import TicketHeader
-from tasks.agents.providers.offline_types import PlannedCall
+from tasks.agents.providers.offline.facts import Facts, keywords, relevance
+from tasks.agents.providers.offline.transcript import TicketHeader
+from tasks.agents.providers.offline.types import PlannedCall
 
 Purpose = Literal["answer", "known_issue"]
 
 SEARCH_TOOL = "search_knowledge_base"
 FALLBACK_SEARCH_TOOL = "search_policies"
-# What the model titles its own bug write-ups (offline_service_analysis.analyze_bug).
+# What the model titles its own bug write-ups (categories/bug_report.py).
 OWN_WRITEUP_PREFIX = "Bug report: "
 # Below this many shared word stems a search hit is not an answer to the question.
 MIN_RELEVANCE = 4

@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import re
 
-from tasks.agents.providers.offline_facts import Facts
-from tasks.agents.providers.offline_letters import Wrapup, letter
-from tasks.agents.providers.offline_types import Findings
+from tasks.agents.providers.offline.category import Category
+from tasks.agents.providers.offline.facts import Facts
+from tasks.agents.providers.offline.letters import letter, stated
+from tasks.agents.providers.offline.todos import LOOKUP, REPLY, WRAPUP
+from tasks.agents.providers.offline.transcript import TicketHeader
+from tasks.agents.providers.offline.types import Findings, Has, Outcomes, PlannedCall, Wrapup
 
 EMAIL_CHANGE = re.compile(r"chang\w*\b[^.?!\n]{0,40}\be-?mail|new e-?mail address", re.I)
 TWO_FACTOR = re.compile(r"2fa|two[- ]factor|authenticator|6-digit code|verification code", re.I)
@@ -25,14 +28,15 @@ LOCKOUT = re.compile(
     r"locked out|can'?t (?:log|sign)|cannot (?:log|sign)|forgot|password|log ?in", re.I
 )
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-RESET_STEPS = (
-    '1. Go to the sign-in page and choose "Forgot password".\n'
-    "2. Enter the email address on your account; we'll send a reset link.\n"
-    "3. Open the link and choose a new password."
-)
+POLICY_SEARCH = "account security two-factor email change verification"
+LINK_VALID = r"\(valid (\d+ minutes)\)"
 
 
-def analyze_account(facts: Facts) -> Findings:
+def knowledge(facts: Facts, ticket: TicketHeader, has: Has) -> list[PlannedCall]:
+    return [PlannedCall("search_policies", {"query": POLICY_SEARCH})]
+
+
+def analyze(facts: Facts) -> Findings:
     text = facts.customer_text
     flags = {
         "sso": bool(SSO.search(text)),
@@ -64,25 +68,25 @@ def _noreply(facts: Facts) -> str:
     return match.group(1) if match else "our no-reply address"
 
 
-def account_wrapup(findings: Findings, facts: Facts) -> Wrapup | None:
+def wrapup(findings: Findings, facts: Facts, outcomes: Outcomes) -> Wrapup:
     if findings.kind == "account_sso":
         text = (
-            "I'm sorry — a whole-team lockout is urgent, so I've escalated it to our on-call"
-            " engineer, who will contact you as a priority. It would help them to know which"
-            " identity provider settings changed, if you have them to hand."
+            "I'm sorry — a whole-team lockout is urgent, so I've flagged it for our on-call"
+            " engineer. It would help them to know which identity provider settings changed,"
+            " if you have them to hand."
         )
         note = "URGENT: whole-team SSO lockout. Page the on-call engineer (escalation contacts)."
-        return Wrapup(letter(facts, text), note, "open", "SSO lockout escalated to on-call; open")
-    if findings.kind != "account_access":
-        return None
+        return Wrapup(letter(facts, text), note, "open", "SSO lockout flagged for on-call; open")
     flags, on_file = findings.data, str(facts.customer.get("email") or "")
     parts: list[str] = []
     if flags["two_factor"]:
+        valid = stated(facts, LINK_VALID)
         parts.append(
             "For your security we reset two-factor authentication only through a secure link"
-            " sent to the email address on your account (valid for 30 minutes). Open it, sign in"
-            " with your password and set up the authenticator app on your new phone. We never"
-            " read out or disable codes by hand."
+            " sent to the email address on your account"
+            + (f" (valid for {valid})" if valid else "")
+            + ". Open it, sign in with your password and set up the authenticator app on your"
+            " new phone. We never read out or disable codes by hand."
         )
     if flags["reset_missing"]:
         other = [e for e in EMAIL.findall(facts.customer_text) if e.lower() != on_file.lower()]
@@ -98,12 +102,14 @@ def account_wrapup(findings: Findings, facts: Facts) -> Wrapup | None:
         )
     if flags["app"] and not (flags["two_factor"] or flags["reset_missing"]):
         parts.append(
-            "Since this happens in the app, please update it to the latest version and sign out"
-            " and in again. If it still happens, reply with your device and app version and I'll"
-            " pass it to our engineers."
+            "Since this happens in the app, could you reply with your device and the app"
+            " version? I've asked a colleague to look into it with you."
         )
     if flags["lockout"] and not parts and not flags["email_change"]:
-        parts.append(f"Here's how to reset your password:\n{RESET_STEPS}")
+        parts.append(
+            "I've asked a colleague to send a password reset link to the email address on your"
+            " account; for your security it can only go there."
+        )
     if flags["email_change"]:
         parts.append(
             "About changing your login email: for your security we can only do that after"
@@ -118,4 +124,24 @@ def account_wrapup(findings: Findings, facts: Facts) -> Wrapup | None:
     summary = "account help sent" + (
         "; email change held for verification" if flags["email_change"] else ""
     )
-    return Wrapup(letter(facts, *parts), note, "pending", summary + "; pending")
+    status = (
+        "pending"
+        if flags["two_factor"] or flags["reset_missing"] or flags["email_change"]
+        else "open"
+    )
+    return Wrapup(letter(facts, *parts), note, status, f"{summary}; {status}")
+
+
+CATEGORY = Category(
+    name="account_access",
+    plan=(
+        LOOKUP,
+        ("policy", "Read the account security policy"),
+        ("investigate", "Work out what must be verified before any account change"),
+        REPLY,
+        WRAPUP,
+    ),
+    knowledge=knowledge,
+    analyze=analyze,
+    wrapup=wrapup,
+)
