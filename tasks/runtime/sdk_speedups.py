@@ -10,7 +10,7 @@ never mutates it. So the digest is kept per agent object, and dropped when the a
 garbage collected.
 
 Applied only to the SDK version it was checked against: under any other version the SDK runs
-as shipped (and ``tests/tasks/test_sdk_speedups.py`` says so)."""
+as shipped (and ``tests/tasks/runtime/test_sdk_speedups.py`` says so)."""
 
 from __future__ import annotations
 
