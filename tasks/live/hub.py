@@ -24,6 +24,8 @@ from typing import Any
 
 from channels.layers import get_channel_layer
 
+from tasks.live.presence import mark_watched
+
 logger = logging.getLogger(__name__)
 
 # Messages a socket may have waiting; past this it misses them and repairs the gap itself
@@ -74,6 +76,8 @@ class LocalHub:
             raise
         finally:
             entry.ready.set()
+        # Publishers in other processes render and send only for groups marked watched.
+        await mark_watched(self.layer, [group])
         # Fresh contexts: the hub outlives the socket that happened to start it.
         loop = asyncio.get_running_loop()
         entry.reader = loop.create_task(self._read(group, entry), context=contextvars.Context())
@@ -103,6 +107,7 @@ class LocalHub:
                 if broken:
                     # The layer may have lost the membership (a restarted Redis keeps none).
                     await self.layer.group_add(group, entry.channel)
+                    await mark_watched(self.layer, [group])
                     broken = False
                     logger.info("Joined group %s again; local sockets resync", group)
                     self._fan_out(entry, RESYNC_MESSAGE)
@@ -126,12 +131,16 @@ class LocalHub:
     async def _renew(self) -> None:
         while self.groups:
             await asyncio.sleep(RENEW_SECONDS)
-            for group, entry in list(self.groups.items()):
-                if entry.ready.is_set() and not entry.failed:
-                    try:
-                        await self.layer.group_add(group, entry.channel)
-                    except Exception:
-                        logger.warning("Could not renew group %s", group, exc_info=True)
+            held = [g for g, e in list(self.groups.items()) if e.ready.is_set() and not e.failed]
+            for group in held:
+                entry = self.groups.get(group)
+                if entry is None:
+                    continue
+                try:
+                    await self.layer.group_add(group, entry.channel)
+                except Exception:
+                    logger.warning("Could not renew group %s", group, exc_info=True)
+            await mark_watched(self.layer, held)
 
 
 _hubs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, LocalHub] = weakref.WeakKeyDictionary()

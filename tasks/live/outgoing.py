@@ -3,14 +3,15 @@ and (for what the ticket page shows outside the panel) the ticket's group, each 
 frames already built, so a consumer only forwards a string. Each group gets one message per
 batch: the event itself, or a ``task.events`` batch of them.
 
-HTML is rendered only for groups someone listens to (known for the in-memory layer; assumed
-for Redis). A message without an HTML frame tells an HTML consumer to catch up from the
-database instead (``tasks.live.catch_up``)."""
+Stored events are rendered and sent only to groups someone watches (``tasks.live.presence``:
+the in-memory layer's own groups, or the marks web processes keep in Redis); a socket that
+joins later catches up from the database. A message without an HTML frame tells an HTML
+consumer to catch up from the database instead (``tasks.live.catch_up``)."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
 from tasks.events import TaskEventType
@@ -32,7 +33,7 @@ logger = logging.getLogger(__name__)
 
 Message = dict[str, Any]
 Outgoing = list[tuple[str, Message]]
-HasListeners = Callable[[str], bool]
+Watched = Callable[[Collection[str]], set[str]]
 
 
 BATCH_TYPE = "task.events"
@@ -63,13 +64,13 @@ def _safely(what: str, default: Any, render: Callable[..., Any], *args: Any) -> 
 
 
 def _task_html(
-    by_task: dict[int, list[Message]], tasks: dict[int, Task], has_listeners: HasListeners
+    by_task: dict[int, list[Message]], tasks: dict[int, Task], watched: set[str]
 ) -> dict[int, str]:
     """Per message (by id()), the task panel fragments, for watched tasks."""
     html: dict[int, str] = {}
     for task_id, batch in by_task.items():
         task = tasks.get(task_id)
-        if task is None or not has_listeners(task_group(task_id)):
+        if task is None or task_group(task_id) not in watched:
             continue
         rendered = _safely(f"task {task_id}", None, fragments.task_fragments, task, batch)
         if rendered is not None:
@@ -88,20 +89,47 @@ def _dashboard_html(by_task: dict[int, list[Message]]) -> dict[int, str]:
     return html
 
 
+def _ticket_numbers(task_ids: Collection[int], tasks: dict[int, Task]) -> dict[int, int]:
+    """The ticket number of each of ``task_ids`` that has a ticket (from ``tasks`` when
+    loaded, else one small read)."""
+    numbers = {
+        t: ticket.number for t in task_ids if t in tasks and (ticket := tasks[t].ticket) is not None
+    }
+    unread = [t for t in task_ids if t not in tasks]
+    if unread:
+        numbers.update(
+            Task.objects.filter(pk__in=unread, ticket__isnull=False).values_list(
+                "pk", "ticket__number"
+            )
+        )
+    return numbers
+
+
 def _ticket_html(
-    stored: list[Message], tasks: dict[int, Task], has_listeners: HasListeners
+    stored: list[Message], tasks: dict[int, Task], watched: Watched
 ) -> dict[int, tuple[str, str]]:
     """Per message (by id()), the ticket group and its fragments: the agent panel when a task
-    starts, the header and thread (once per ticket) after the agent changed them."""
+    starts, the header and thread (once per ticket) after the agent changed them, for the
+    ticket pages someone watches."""
+    relevant = [m for m in stored if _for_ticket_page(m)]
+    if not relevant:
+        return {}
+    numbers = _ticket_numbers({m["task_id"] for m in relevant}, tasks)
+    watching = watched([ticket_group(n) for n in numbers.values()])
+    relevant = [m for m in relevant if ticket_group(numbers.get(m["task_id"], 0)) in watching]
+    missing = {m["task_id"] for m in relevant} - set(tasks)
+    if missing:
+        tasks = {
+            **tasks,
+            **Task.objects.select_related("ticket").defer(*HEAVY_FIELDS).in_bulk(list(missing)),
+        }
     out: dict[int, tuple[str, str]] = {}
     last_change: dict[int, Message] = {}
-    for message in stored:
+    for message in relevant:
         task = tasks.get(message["task_id"])
         if task is None or task.ticket is None:
             continue
         group = ticket_group(task.ticket.number)
-        if not has_listeners(group):
-            continue
         if message["event"] == TaskEventType.TASK_CREATED:
             ticket = task.ticket
             html = _safely("an agent panel", "", fragments.agent_panel_fragment, ticket)
@@ -116,23 +144,28 @@ def _ticket_html(
     return out
 
 
-def build_outgoing(messages: Sequence[Message], *, has_listeners: HasListeners) -> Outgoing:
-    """One group message per group for ``messages`` (stored events of any tasks, and
-    deltas), each group's events in order. Reads the database (call it from a worker
-    thread)."""
+def _for_ticket_page(message: Message) -> bool:
+    return message["event"] == TaskEventType.TASK_CREATED or fragments.changes_ticket_page(message)
+
+
+def build_outgoing(messages: Sequence[Message], *, watched: Watched) -> Outgoing:
+    """One group message per watched group for ``messages`` (stored events of any tasks,
+    and deltas), each group's events in order. Reads the database (call it from a worker
+    thread), and nothing when no group of the batch is watched."""
     stored = [m for m in messages if m["seq"] is not None]
     by_task: dict[int, list[Message]] = {}
     for message in stored:
         by_task.setdefault(message["task_id"], []).append(message)
-    # One read for the batch: the task panels need the tasks, the ticket groups their tickets.
-    tasks = (
-        Task.objects.select_related("ticket").defer(*HEAVY_FIELDS).in_bulk(list(by_task))
-        if by_task
-        else {}
-    )
-    task_html = _task_html(by_task, tasks, has_listeners)
-    dashboard_html = _dashboard_html(by_task) if by_task and has_listeners(DASHBOARD_GROUP) else {}
-    ticket_html = _ticket_html(stored, tasks, has_listeners)
+    watching = watched([*(task_group(t) for t in by_task), DASHBOARD_GROUP])
+    tasks: dict[int, Task] = {}
+    if watching:
+        # One read for the batch: the task panels need the tasks, the ticket groups their
+        # tickets.
+        tasks = Task.objects.select_related("ticket").defer(*HEAVY_FIELDS).in_bulk(list(by_task))
+    task_html = _task_html(by_task, tasks, watching)
+    dashboard = DASHBOARD_GROUP in watching
+    dashboard_html = _dashboard_html(by_task) if by_task and dashboard else {}
+    ticket_html = _ticket_html(stored, tasks, watched)
 
     pairs: Outgoing = []
     for message in messages:
@@ -140,10 +173,11 @@ def build_outgoing(messages: Sequence[Message], *, has_listeners: HasListeners) 
             pairs.append(_delta(message))
             continue
         key, frame = id(message), json_frame(message)
-        pairs.append(
-            (task_group(message["task_id"]), _with_frames(message, frame, task_html.get(key)))
-        )
-        pairs.append((DASHBOARD_GROUP, _with_frames(message, frame, dashboard_html.get(key))))
+        group = task_group(message["task_id"])
+        if group in watching:
+            pairs.append((group, _with_frames(message, frame, task_html.get(key))))
+        if dashboard:
+            pairs.append((DASHBOARD_GROUP, _with_frames(message, frame, dashboard_html.get(key))))
         if key in ticket_html:
             group, html = ticket_html[key]
             pairs.append((group, _with_frames(message, frame, html)))

@@ -36,16 +36,17 @@ import contextvars
 import logging
 import weakref
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from asgiref.sync import async_to_sync
-from channels.layers import InMemoryChannelLayer, get_channel_layer
+from channels.layers import get_channel_layer
 from django.utils import timezone
 
 from tasks.compat import event_loop_of_this_thread
 from tasks.live.groups import DASHBOARD_GROUP, task_group
 from tasks.live.outgoing import build_outgoing, deltas_outgoing
+from tasks.live.presence import anyone_listening, watched_check
 from tasks.live.threads import in_live_thread
 from tasks.models import TaskEvent
 
@@ -86,30 +87,6 @@ def live_message(*, task_id: int, type: str, data: dict[str, Any]) -> dict[str, 
     }
 
 
-def _local_groups(layer: Any) -> dict[str, Any] | None:
-    """The groups of this process's in-memory layer (who listens is known); None for layers
-    shared with other processes (Redis: listeners are assumed)."""
-    groups = getattr(layer, "groups", None)
-    if isinstance(layer, InMemoryChannelLayer) and isinstance(groups, dict):
-        return groups
-    return None
-
-
-def _listener_check(layer: Any) -> Callable[[str], bool]:
-    """Whether anyone listens to a group (nothing is rendered for a group nobody watches)."""
-    groups = _local_groups(layer)
-    if groups is None:
-        return lambda group: True
-    return lambda group: bool(groups.get(group))
-
-
-def _anyone_listening(layer: Any) -> bool:
-    """False only when no socket of this process's in-memory layer joined any group: there is
-    nobody to send to (a socket that joins later catches up from the database)."""
-    groups = _local_groups(layer)
-    return groups is None or any(groups.values())
-
-
 def _plain(messages: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
     """The messages without rendered HTML: consumers in HTML mode catch up from the database."""
     outgoing = []
@@ -125,13 +102,12 @@ async def _send(messages: Iterable[dict[str, Any]]) -> None:
     if layer is None:
         return
     batch = list(messages)
-    if not _anyone_listening(layer):
+    if not anyone_listening(layer):
         return
+    watched = watched_check(layer)
     try:
         if any(message["seq"] is not None for message in batch):
-            outgoing = await in_live_thread(build_outgoing)(
-                batch, has_listeners=_listener_check(layer)
-            )
+            outgoing = await in_live_thread(build_outgoing)(batch, watched=watched)
         else:  # deltas only: nothing to render or read
             outgoing = deltas_outgoing(batch)
     except Exception:

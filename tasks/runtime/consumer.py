@@ -8,12 +8,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from channels.consumer import AsyncConsumer
+from channels.consumer import AsyncConsumer, get_handler_name
 
 from tasks.runtime.worker import get_worker
 
 
 class TaskWorkerConsumer(AsyncConsumer):
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        """As channels' own, without its ``close_old_connections`` before every handler. With
+        ``CONN_MAX_AGE=0`` that closed the worker's database connection at every wake-up, and
+        the next write opened a new one (a PostgreSQL backend forked per task: a tenth of a
+        worker's CPU in ``bench_scale``, and more of the server's). The worker recycles its
+        connection itself, between queries, at every sweep."""
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
     async def task_run(self, message: dict[str, Any]) -> None:
         worker = get_worker()
         # The first message of a runworker process also starts its sweeps (lost wake-ups,

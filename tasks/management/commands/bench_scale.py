@@ -3,8 +3,9 @@ on PostgreSQL and Redis (``make bench-scale`` starts both with ``.ci/services``)
 
 1. Throughput: ``--tasks`` tasks queued at once and woken through Redis, run to completion by
    1, 2 and 4 ``runworker`` processes whose model is the zero-latency scripted one (``--turns``
-   turns each: a tool call without I/O per turn, then an answer). Tasks per second, and a
-   check that every task was claimed exactly once and has no gap in its events.
+   turns each: a tool call without I/O per turn, then an answer). Tasks per second, the CPU
+   the workers and the PostgreSQL server spent per task, and a check that every task was
+   claimed exactly once and has no gap in its events.
 2. Recovery: a long run's worker is killed with SIGKILL; the time until another worker runs
    the task again is printed. PostgreSQL releases the dead worker's run lock with its
    connection (``tasks.runtime.run_locks``): the next liveness check of a live worker
@@ -30,7 +31,7 @@ from urllib.parse import quote, urlparse, urlunparse
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import close_old_connections, connections
+from django.db import connections
 
 from tasks.benchmarks.scale import (
     SERVE_WORKER,
@@ -51,6 +52,36 @@ BENCH_REDIS_DB = 2
 READY_LINE = "Running worker for channels"
 START_TIMEOUT = 60.0
 RUN_TIMEOUT = 60.0
+
+
+def cpu_seconds(pid: int, *, children: bool = False) -> float:
+    """User and system CPU a process has used so far (Linux ``/proc``; 0 elsewhere), with
+    ``children`` that of its ended children too."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    # utime, stime, cutime, cstime: fields 14 to 17 of proc(5), 12 to 15 after the name.
+    ticks = int(fields[11]) + int(fields[12])
+    if children:
+        ticks += int(fields[13]) + int(fields[14])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_cpu_seconds() -> float:
+    """CPU used so far by the PostgreSQL server processes on this machine, backends that
+    ended included (the server collects their CPU when they exit)."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            name = (entry / "comm").read_text().strip()
+        except OSError:
+            continue
+        if name.startswith("postgres"):
+            total += cpu_seconds(int(entry.name), children=True)
+    return total
 
 
 class Command(BaseCommand):
@@ -184,11 +215,16 @@ class Command(BaseCommand):
             f"\n1) Throughput: {tasks} tasks queued at once, woken through Redis; zero-latency "
             f"scripted model, {turns} turns per task ({turns - 1} tool calls, then an answer)"
         )
-        out(f"   {'workers':>7}  {'wall s':>7}  {'tasks/s':>8}  {'claimed once':>12}  gaps")
+        out(
+            f"   {'workers':>7}  {'wall s':>7}  {'tasks/s':>8}  {'worker CPU ms/task':>18}  "
+            f"{'PostgreSQL CPU ms/task':>22}  {'claimed once':>12}  gaps"
+        )
         for count in counts:
             processes = self._spawn(count, turns=turns)
             try:
                 ids = queue_tasks(tasks)
+                workers_before = sum(cpu_seconds(p.pid) for p in processes)
+                server_before = postgres_cpu_seconds()
                 started = time.perf_counter()
                 wake(ids, redis_url=self.redis_url)
                 self._wait(
@@ -197,13 +233,16 @@ class Command(BaseCommand):
                     status=lambda ids=ids: status_counts(ids),
                 )
                 wall = time.perf_counter() - started
+                workers_cpu = sum(cpu_seconds(p.pid) for p in processes) - workers_before
+                server_cpu = postgres_cpu_seconds() - server_before
             finally:
                 self._stop(processes)
             result = outcome(ids)
             once = f"{result.tasks - result.claimed_not_once}/{result.tasks}"
             out(
-                f"   {count:>7}  {wall:>7.2f}  {tasks / wall:>8.1f}  {once:>12}  "
-                f"{result.seq_gaps}   ({result.workers_used} workers took tasks)"
+                f"   {count:>7}  {wall:>7.2f}  {tasks / wall:>8.1f}  "
+                f"{workers_cpu * 1000 / tasks:>18.1f}  {server_cpu * 1000 / tasks:>22.1f}  "
+                f"{once:>12}  {result.seq_gaps}   ({result.workers_used} workers took tasks)"
             )
             if result.completed != result.tasks or result.claimed_not_once or result.seq_gaps:
                 raise CommandError(f"throughput run with {count} workers went wrong: {result}")
@@ -215,8 +254,9 @@ class Command(BaseCommand):
                 raise CommandError(
                     f"not done after {timeout:.0f}s" + (f": {status()}" if status else "")
                 )
-            close_old_connections()
-            time.sleep(0.05)
+            # One connection for all the polls (a new PostgreSQL backend per poll would be
+            # counted as the server's CPU per task).
+            time.sleep(0.1)
 
     # --- 2. recovery ------------------------------------------------------------------------
 
