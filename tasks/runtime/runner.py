@@ -17,7 +17,10 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 
 from tasks.agents.tools import APPROVAL_PREPARERS, TODO_TOOL_NAMES, tool_error_formatter
-from tasks.events import EventWrite, TaskEventType
+from tasks.event_factories import (
+    usage_updated_event,
+)
+from tasks.events import EventWrite
 from tasks.models import Task
 from tasks.runtime.errors import describe_run_error
 from tasks.runtime.progress import RunProgress, plain
@@ -267,13 +270,7 @@ class TaskRun:
             model_name=self.model_name, input_tokens=totals[0], output_tokens=totals[1]
         )
         self.recorder.add(
-            TaskEventType.USAGE_UPDATED,
-            {
-                "input_tokens": totals[0],
-                "output_tokens": totals[1],
-                "total_tokens": totals[0] + totals[1],
-                "cost": str(cost),
-            },
+            *usage_updated_event(input_tokens=totals[0], output_tokens=totals[1], cost=cost)
         )
         self.recorder.update_task(input_tokens=totals[0], output_tokens=totals[1], cost=cost)
 

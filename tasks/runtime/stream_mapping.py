@@ -19,7 +19,15 @@ from agents import ItemHelpers
 from agents.items import MessageOutputItem, ReasoningItem, ToolCallItem, ToolCallOutputItem
 from agents.stream_events import RawResponsesStreamEvent, RunItemStreamEvent, StreamEvent
 
-from tasks.events import TaskEventType
+from tasks.event_factories import (
+    message_completed_event,
+    message_delta_event,
+    reasoning_completed_event,
+    reasoning_delta_event,
+    tool_called_event,
+    tool_failed_event,
+    tool_returned_event,
+)
 from tasks.runtime.recorder import EventRecorder
 from tools_app.agent_tools.base import strict_json_loads
 
@@ -82,9 +90,9 @@ class StreamMapper:
     async def _raw(self, data: Any) -> bool:
         kind = getattr(data, "type", "")
         if kind == "response.output_text.delta":
-            self.recorder.live(TaskEventType.MESSAGE_DELTA, {"delta": data.delta})
+            self.recorder.live(*message_delta_event(delta=data.delta))
         elif kind == "response.reasoning_summary_text.delta":
-            self.recorder.live(TaskEventType.REASONING_DELTA, {"delta": data.delta})
+            self.recorder.live(*reasoning_delta_event(delta=data.delta))
         elif kind == "response.completed":
             output = getattr(data.response, "output", None) or []
             # A turn without tool calls ends here; one with calls ends at its last result.
@@ -100,11 +108,11 @@ class StreamMapper:
             summary = getattr(item.raw_item, "summary", None) or []
             text = "\n".join(getattr(part, "text", "") for part in summary).strip()
             if text:
-                self.recorder.add(TaskEventType.REASONING_COMPLETED, {"text": text})
+                self.recorder.add(*reasoning_completed_event(text=text))
         elif isinstance(item, MessageOutputItem):
             text = ItemHelpers.text_message_output(item)
             if text:
-                self.recorder.add(TaskEventType.MESSAGE_COMPLETED, {"text": text})
+                self.recorder.add(*message_completed_event(text=text))
         return False
 
     def _tool_called(self, item: ToolCallItem) -> None:
@@ -119,12 +127,11 @@ class StreamMapper:
         arguments = str(_field(raw, "arguments") or "")
         parsed = parse_json(arguments)
         self.recorder.add(
-            TaskEventType.TOOL_CALLED,
-            {
-                "name": name,
-                "call_id": call_id,
-                "arguments": parsed if isinstance(parsed, dict) else arguments,
-            },
+            *tool_called_event(
+                name=name,
+                call_id=call_id,
+                arguments=parsed if isinstance(parsed, dict) else arguments,
+            )
         )
 
     def _tool_output(self, item: ToolCallOutputItem) -> bool:
@@ -138,23 +145,21 @@ class StreamMapper:
                 full = text[:MAX_OUTPUT_CHARS]
             if isinstance(output, dict) and "error" in output:
                 self.recorder.add(
-                    TaskEventType.TOOL_FAILED,
-                    {
-                        "name": name,
-                        "call_id": call_id,
-                        "error": str(output["error"]),
-                        "field": output.get("field"),
-                        "output": full,
-                    },
+                    *tool_failed_event(
+                        name=name,
+                        call_id=call_id,
+                        error=str(output["error"]),
+                        field=output.get("field"),
+                        output=full,
+                    )
                 )
             else:
                 self.recorder.add(
-                    TaskEventType.TOOL_RETURNED,
-                    {
-                        "name": name,
-                        "call_id": call_id,
-                        "summary": summarize_output(output if output is not None else text),
-                        "output": full,
-                    },
+                    *tool_returned_event(
+                        name=name,
+                        call_id=call_id,
+                        summary=summarize_output(output if output is not None else text),
+                        output=full,
+                    )
                 )
         return not self._outstanding

@@ -17,6 +17,7 @@ import dataclasses
 import json
 import logging
 import weakref
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from asgiref.sync import sync_to_async
@@ -71,7 +72,17 @@ def storable(write: EventWrite) -> EventWrite:
 
 
 class GroupWriter:
-    def __init__(self) -> None:
+    """``clock`` and ``window_wait`` are the event loop's time and ``asyncio.sleep`` unless a
+    test gives its own (a window that ends when the test says)."""
+
+    def __init__(
+        self,
+        *,
+        clock: Callable[[], float] | None = None,
+        window_wait: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+    ) -> None:
+        self._clock = clock
+        self._window_wait = window_wait
         self._pending: list[tuple[EventWrite, asyncio.Future[WriteResult]]] = []
         self._task: asyncio.Task[None] | None = None
         self._last_group = float("-inf")
@@ -98,12 +109,12 @@ class GroupWriter:
         return await self.submit(write)
 
     async def _drain(self) -> None:
-        loop = asyncio.get_running_loop()
+        clock = self._clock or asyncio.get_running_loop().time
         while self._pending:
-            wait = self._last_group + GROUP_WINDOW - loop.time()
+            wait = self._last_group + GROUP_WINDOW - clock()
             if self._busy and wait > 0:
-                await asyncio.sleep(wait)
-            self._last_group = loop.time()
+                await self._window_wait(wait)
+            self._last_group = clock()
             batch, self._pending = self._pending[:MAX_GROUP], self._pending[MAX_GROUP:]
             writes = [write for write, _ in batch]
             self._busy = len({write.task_id for write in writes}) > 1

@@ -9,7 +9,6 @@ saved run with the decisions applied (``tasks.runtime.resume``)."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -17,7 +16,12 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from tasks.events import TaskEventType, events_publish_on_commit, events_store
+from tasks.event_factories import (
+    approval_decided_event,
+    task_failed_event,
+    task_queued_event,
+)
+from tasks.events import events_publish_on_commit, events_store
 from tasks.models import ApprovalRequest, Task
 from tasks.services.task_start import task_wake_on_commit
 from tools_app.errors import ApplicationError
@@ -162,15 +166,12 @@ def approval_sweep_stranded(*, now: datetime | None = None) -> list[int]:
                 continue
             has_state = Task.objects.filter(pk=task_id).exclude(run_state="").exists()
             if has_state and _queue_if_all_decided(task_id=task_id, now=now):
-                event = (
-                    TaskEventType.TASK_STATUS_CHANGED,
-                    {"status": "queued", "reason": STRANDED_REQUEUED},
-                )
+                event = task_queued_event(reason=STRANDED_REQUEUED)
                 task_wake_on_commit(task_id)
             elif not has_state and Task.objects.filter(
                 pk=task_id, status=Task.Status.AWAITING_APPROVAL
             ).update(status=Task.Status.FAILED, error=STRANDED_FAILED, finished_at=now):
-                event = (TaskEventType.TASK_FAILED, {"status": "failed", "error": STRANDED_FAILED})
+                event = task_failed_event(error=STRANDED_FAILED)
             else:
                 continue
             events_publish_on_commit(events_store(task_id=task_id, events=[event]))
@@ -240,26 +241,16 @@ def _decide(
             approval_already_decided_message(approval),
             {"field": "approval", "status": approval.status},
         )
-    events: list[tuple[str, dict[str, Any]]] = [
-        (
-            TaskEventType.APPROVAL_DECIDED,
-            {
-                "approval_id": approval.pk,
-                "call_id": approval.call_id,
-                "tool_name": approval.tool_name,
-                "summary": approval.summary,
-                "status": approval.status,
-                "decided_by": decided_by.get_username() if decided_by is not None else None,
-                "decided_at": now.isoformat(),
-                "note": note,
-            },
+    events = [
+        approval_decided_event(
+            approval,
+            decided_by=decided_by.get_username() if decided_by is not None else None,
+            note=note,
         )
     ]
     resumes = _queue_if_all_decided(task_id=task_id, now=now)
     if resumes:
-        events.append(
-            (TaskEventType.TASK_STATUS_CHANGED, {"status": "queued", "reason": RESUME_REASON})
-        )
+        events.append(task_queued_event(reason=RESUME_REASON))
     events_publish_on_commit(events_store(task_id=task_id, events=events))
     if resumes:
         task_wake_on_commit(task_id)

@@ -16,10 +16,17 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from tasks.event_factories import (
+    approval_requested_event,
+    task_awaiting_approval_event,
+    task_cancelled_event,
+    task_completed_event,
+    task_failed_event,
+    task_queued_event,
+)
 from tasks.events import (
     EventSpec,
     EventWrite,
-    TaskEventType,
     events_publish_on_commit,
     events_store,
     events_store_many,
@@ -81,7 +88,7 @@ def completed_write(
         task_id=task_id,
         events=[
             *(events or []),
-            (TaskEventType.TASK_COMPLETED, {"status": "completed", "final_output": final_output}),
+            task_completed_event(final_output=final_output),
         ],
         updates={
             **_ended(Task.Status.COMPLETED),
@@ -103,7 +110,7 @@ def failed_write(
         task_id=task_id,
         events=[
             *(events or []),
-            (TaskEventType.TASK_FAILED, {"status": "failed", "error": reason}),
+            task_failed_event(error=reason),
         ],
         updates={**_ended(Task.Status.FAILED), "error": reason},
         guard=run_guard(owner),
@@ -116,7 +123,7 @@ def cancelled_write(
     """The run stopped after a turn because staff cancelled it."""
     return EventWrite(
         task_id=task_id,
-        events=[*(events or []), (TaskEventType.TASK_CANCELLED, {"status": "cancelled"})],
+        events=[*(events or []), task_cancelled_event()],
         updates=_ended(Task.Status.CANCELLED),
         guard=run_guard(owner),
     )
@@ -178,12 +185,7 @@ def _pause(
         )
         requests.append(request)
     events: list[EventSpec] = [approval_requested_event(r) for r in requests]
-    events.append(
-        (
-            TaskEventType.TASK_STATUS_CHANGED,
-            {"status": "awaiting_approval", "approvals": [r.pk for r in requests]},
-        )
-    )
+    events.append(task_awaiting_approval_event(approval_ids=[r.pk for r in requests]))
     stored = events_store(
         task_id=task_id,
         events=events,
@@ -200,28 +202,12 @@ def _pause(
     return requests
 
 
-def approval_requested_event(request: ApprovalRequest) -> EventSpec:
-    return (
-        TaskEventType.APPROVAL_REQUESTED,
-        {
-            "approval_id": request.pk,
-            "tool_name": request.tool_name,
-            "call_id": request.call_id,
-            "arguments": request.arguments,
-            "action": request.action,
-            "digest": request.digest,
-            "summary": request.summary,
-            "reason": request.reason,
-        },
-    )
-
-
 def task_release(*, task_id: int, owner: str) -> bool:
     """A worker shutting down hands its running task back to the queue."""
     return _apply(
         EventWrite(
             task_id=task_id,
-            events=[(TaskEventType.TASK_STATUS_CHANGED, {"status": "queued", "reason": RELEASED})],
+            events=[task_queued_event(reason=RELEASED)],
             updates={"status": Task.Status.QUEUED, "lease_owner": "", "lease_expires_at": None},
             guard=run_guard(owner),
         )

@@ -18,9 +18,16 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from tasks.event_factories import (
+    task_cancel_requested_event,
+    task_cancelled_event,
+    task_failed_event,
+    task_queued_event,
+    task_started_event,
+)
 from tasks.events import (
+    EventSpec,
     EventWrite,
-    TaskEventType,
     events_publish_on_commit,
     events_store,
     events_store_many,
@@ -69,8 +76,8 @@ def _user_id(user: AbstractBaseUser | AnonymousUser | None) -> int | None:
     return user.pk if user is not None and user.is_authenticated else None
 
 
-def _store(task_id: int, event_type: str, data: dict) -> None:
-    events_publish_on_commit(events_store(task_id=task_id, events=[(event_type, data)]))
+def _store(task_id: int, event: EventSpec) -> None:
+    events_publish_on_commit(events_store(task_id=task_id, events=[event]))
 
 
 # --- workers ----------------------------------------------------------------------------------
@@ -81,7 +88,7 @@ def claim_write(*, task_id: int, owner: str) -> EventWrite:
     now = timezone.now()
     return EventWrite(
         task_id=task_id,
-        events=[(TaskEventType.TASK_STARTED, {"status": Task.Status.RUNNING, "worker": owner})],
+        events=[task_started_event(worker=owner)],
         updates={
             "status": Task.Status.RUNNING,
             "lease_owner": owner,
@@ -173,14 +180,10 @@ def _requeue_or_fail(*, task_id: int, attempts: int, running: Any, now: Any) -> 
     if attempts >= settings.TASK_MAX_ATTEMPTS:
         reason = WORKER_LOST.format(attempts=attempts)
         if running.update(status=Task.Status.FAILED, error=reason, finished_at=now, lease_owner=""):
-            _store(task_id, TaskEventType.TASK_FAILED, {"status": "failed", "error": reason})
+            _store(task_id, task_failed_event(error=reason))
         return False
     if running.update(status=Task.Status.QUEUED, lease_owner="", lease_expires_at=None):
-        _store(
-            task_id,
-            TaskEventType.TASK_STATUS_CHANGED,
-            {"status": "queued", "reason": WORKER_STOPPED},
-        )
+        _store(task_id, task_queued_event(reason=WORKER_STOPPED))
         return True
     return False
 
@@ -226,16 +229,12 @@ def task_cancel(*, task: Task, user: AbstractBaseUser | AnonymousUser | None = N
         ApprovalRequest.objects.filter(task=task, status=ApprovalRequest.Status.PENDING).update(
             status=ApprovalRequest.Status.EXPIRED, note=CANCELLED_NOTE, decided_at=now
         )
-        _store(task.pk, TaskEventType.TASK_CANCELLED, {"status": "cancelled", "by": by})
+        _store(task.pk, task_cancelled_event(by=by))
     elif Task.objects.filter(pk=task.pk, status=Task.Status.RUNNING).update(
         cancel_requested=True, updated_at=now
     ):
         transaction.on_commit(lambda: _notify_cancel(task.pk))
-        _store(
-            task.pk,
-            TaskEventType.TASK_STATUS_CHANGED,
-            {"status": "running", "cancel_requested": True, "by": by},
-        )
+        _store(task.pk, task_cancel_requested_event(by=by))
     else:
         raise ApplicationError(TASK_ALREADY_FINISHED, {"field": "task"})
     task.refresh_from_db()
@@ -263,11 +262,7 @@ def task_retry(*, task: Task, user: AbstractBaseUser | AnonymousUser | None = No
     )
     if not updated:
         raise ApplicationError(TASK_NOT_RETRYABLE, {"field": "task", "status": task.status})
-    _store(
-        task.pk,
-        TaskEventType.TASK_STATUS_CHANGED,
-        {"status": "queued", "reason": "retry", "by": _user_id(user)},
-    )
+    _store(task.pk, task_queued_event(reason="retry", by=_user_id(user)))
     task_wake_on_commit(task.pk)
     task.refresh_from_db()
     return task
@@ -308,8 +303,7 @@ def task_follow_up(
     )
     _store(
         locked.pk,
-        TaskEventType.TASK_STATUS_CHANGED,
-        {"status": "queued", "reason": "follow_up", "follow_up": text, "by": _user_id(user)},
+        task_queued_event(reason="follow_up", follow_up=text, by=_user_id(user)),
     )
     task_wake_on_commit(locked.pk)
     task.refresh_from_db()

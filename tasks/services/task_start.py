@@ -14,7 +14,10 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import transaction
 from django.utils import timezone
 
-from tasks.events import TaskEventType, events_publish_on_commit, events_store
+from tasks.event_factories import (
+    task_created_event,
+)
+from tasks.events import events_publish_on_commit, events_store
 from tasks.models import Task, Ticket
 from tools_app.errors import ApplicationError, RateLimited
 
@@ -109,17 +112,7 @@ def _create(*, ticket: Ticket | None, title: str, input: str, user_id: int | Non
     )
     events = events_store(
         task_id=task.pk,
-        events=[
-            (
-                TaskEventType.TASK_CREATED,
-                {
-                    "status": task.status,
-                    "title": task.title,
-                    "ticket_number": ticket.number if ticket else None,
-                    "model": task.model,
-                },
-            )
-        ],
+        events=[task_created_event(task, ticket_number=ticket.number if ticket else None)],
     )
     events_publish_on_commit(events)
     task_wake_on_commit(task.pk)

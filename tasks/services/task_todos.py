@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import transaction
 
-from tasks.events import TaskEventType, events_publish_on_commit, events_store
+from tasks.event_factories import (
+    todo_added_event,
+    todo_data,
+    todo_updated_event,
+)
+from tasks.events import events_publish_on_commit, events_store
 from tasks.models import Todo
 from tools_app.errors import ApplicationError
 
@@ -19,8 +22,8 @@ TODO_NOT_FOUND = "No to-do with that id in this task."
 TODO_STATUS_INVALID = "Unknown to-do status; use pending, in_progress, done or skipped."
 
 
-def todo_dict(todo: Todo) -> dict[str, Any]:
-    return {"id": todo.pk, "position": todo.position, "text": todo.text, "status": todo.status}
+# The to-do tools return a to-do in the shape its events carry.
+todo_dict = todo_data
 
 
 def _clean_texts(texts: object) -> list[str]:
@@ -55,9 +58,7 @@ def todo_add_many(*, task_id: int, texts: list[str]) -> list[Todo]:
             todo = existing[text] = Todo.objects.create(task_id=task_id, position=last, text=text)
             added.append(todo)
         todos.append(todo)
-    events = events_store(
-        task_id=task_id, events=[(TaskEventType.TODO_ADDED, todo_dict(todo)) for todo in added]
-    )
+    events = events_store(task_id=task_id, events=[todo_added_event(todo) for todo in added])
     events_publish_on_commit(events)
     return todos
 
@@ -75,8 +76,6 @@ def todo_set_status(*, task_id: int, todo_id: object, status: object) -> Todo:
     if todo.status != status:
         todo.status = str(status)
         todo.save(update_fields=["status", "updated_at"])
-        events = events_store(
-            task_id=task_id, events=[(TaskEventType.TODO_UPDATED, todo_dict(todo))]
-        )
+        events = events_store(task_id=task_id, events=[todo_updated_event(todo)])
         events_publish_on_commit(events)
     return todo

@@ -55,11 +55,18 @@ async def test_a_lone_runs_writes_are_not_held_for_the_window(monkeypatch):
 
 @pytest.mark.asyncio
 async def test_writes_of_many_tasks_arriving_together_share_commits(monkeypatch):
-    # A window far longer than a commit here, so the grouping does not depend on timing.
-    monkeypatch.setattr(writer_module, "GROUP_WINDOW", 0.5)
     sizes = _groups(monkeypatch)
     tasks = [await sync_to_async(_task)() for _ in range(6)]
-    writer = GroupWriter()
+    # A clock that stands still and a window that ends when the test says: the grouping
+    # depends on the order of events only, never on how fast this machine commits.
+    window_open = asyncio.Event()
+    waits: list[float] = []
+
+    async def window_wait(seconds: float) -> None:
+        waits.append(seconds)
+        await window_open.wait()
+
+    writer = GroupWriter(clock=lambda: 100.0, window_wait=window_wait)
     event = (TaskEventType.TOOL_CALLED, {"tool": "t"})
 
     first = [writer.submit(EventWrite(task_id=t.pk, events=[event])) for t in tasks]
@@ -68,7 +75,10 @@ async def test_writes_of_many_tasks_arriving_together_share_commits(monkeypatch)
     later = []
     for t in tasks:
         later.append(writer.submit(EventWrite(task_id=t.pk, events=[event])))
-        await asyncio.sleep(0.01)
+        await asyncio.sleep(0)
+    assert waits == [pytest.approx(writer_module.GROUP_WINDOW)]
+    assert not any(f.done() for f in later)
+    window_open.set()
     await asyncio.gather(*later)
 
     assert sizes == [6, 6]
