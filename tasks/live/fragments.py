@@ -28,7 +28,7 @@ from tasks.dashboard_selectors import (
 from tasks.events import TaskEventType
 from tasks.models import Task, TaskEvent, Ticket
 from tasks.presentation.ticket_page import agent_panel_context, thread_entries
-from tasks.selectors import ticket_change_list, ticket_thread
+from tasks.selectors import ticket_change_list, ticket_changed_by_task, ticket_thread
 from tasks.task_selectors import TaskPanel, task_todos, timeline_entries
 
 logger = logging.getLogger(__name__)
@@ -61,8 +61,6 @@ STREAM_ENDS = frozenset({TaskEventType.MESSAGE_COMPLETED, TaskEventType.REASONIN
 END_EVENTS = frozenset(
     {TaskEventType.TASK_COMPLETED, TaskEventType.TASK_FAILED, TaskEventType.TASK_CANCELLED}
 )
-# Agent tools that change what the ticket page shows outside the panel (thread, status).
-TICKET_TOOLS = frozenset({"reply_to_customer", "add_internal_note", "set_ticket_status"})
 
 
 def event_of(message: Message) -> TaskEvent:
@@ -230,10 +228,17 @@ def ticket_thread_fragments(ticket: Ticket) -> str:
     )
 
 
-def changes_ticket_page(message: Message) -> bool:
-    """Whether the event changes the ticket page outside the agent panel."""
-    event = message["event"]
-    if event in END_EVENTS:
+def may_change_ticket_page(message: Message) -> bool:
+    """Whether the event may come with a change of the ticket page outside the agent panel:
+    the end of a task, or a tool's result (``ticket_page_changed`` says whether it did)."""
+    return message["event"] in END_EVENTS or message["event"] == TaskEventType.TOOL_RETURNED
+
+
+def ticket_page_changed(task_id: int, batch: Sequence[Message]) -> bool:
+    """Whether the ticket page changed with ``batch`` (a task's events, in seq order): at the
+    end of a task, or when the task wrote to its ticket since the event before the batch
+    (its ``TicketMessage`` and ``TicketChange`` rows say so, whichever tool wrote them)."""
+    if any(m["event"] in END_EVENTS for m in batch):
         return True
-    data = message.get("data") or {}
-    return event == TaskEventType.TOOL_RETURNED and data.get("name") in TICKET_TOOLS
+    first = min(m["seq"] for m in batch)
+    return ticket_changed_by_task(task_id=task_id, after_seq=first - 1)

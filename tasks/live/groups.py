@@ -13,3 +13,12 @@ def task_group(task_id: int) -> str:
 def ticket_group(number: int) -> str:
     """The group of one ticket's page: tasks started on it, and changes to its thread."""
     return f"ticket-{int(number)}"
+
+
+# Not a group sockets join: marked watched (``tasks.live.presence``) while any ticket page is,
+# so a publisher learns in the same read whether ticket pages need anything at all.
+TICKET_PAGES = "ticket-pages"
+
+
+def is_ticket_group(group: str) -> bool:
+    return group.startswith("ticket-") and group != TICKET_PAGES

@@ -16,7 +16,7 @@ from typing import Any
 
 from tasks.events import TaskEventType
 from tasks.live import fragments
-from tasks.live.groups import DASHBOARD_GROUP, task_group, ticket_group
+from tasks.live.groups import DASHBOARD_GROUP, TICKET_PAGES, task_group, ticket_group
 from tasks.live.protocol import (
     FRAME_HTML,
     FRAME_JSON,
@@ -125,6 +125,7 @@ def _ticket_html(
         }
     out: dict[int, tuple[str, str]] = {}
     last_change: dict[int, Message] = {}
+    candidates: dict[int, list[Message]] = {}
     for message in relevant:
         task = tasks.get(message["task_id"])
         if task is None or task.ticket is None:
@@ -134,8 +135,11 @@ def _ticket_html(
             ticket = task.ticket
             html = _safely("an agent panel", "", fragments.agent_panel_fragment, ticket)
             out[id(message)] = (group, html)
-        elif fragments.changes_ticket_page(message):
-            last_change[task.ticket.pk] = message
+        else:
+            candidates.setdefault(task.pk, []).append(message)
+    for task_id, batch in candidates.items():
+        if _safely("a ticket change", True, fragments.ticket_page_changed, task_id, batch):
+            last_change[tasks[task_id].ticket.pk] = batch[-1]  # type: ignore[union-attr]
     for message in last_change.values():
         changed = tasks[message["task_id"]].ticket
         assert changed is not None
@@ -145,7 +149,9 @@ def _ticket_html(
 
 
 def _for_ticket_page(message: Message) -> bool:
-    return message["event"] == TaskEventType.TASK_CREATED or fragments.changes_ticket_page(message)
+    return message["event"] == TaskEventType.TASK_CREATED or fragments.may_change_ticket_page(
+        message
+    )
 
 
 def build_outgoing(messages: Sequence[Message], *, watched: Watched) -> Outgoing:
@@ -156,16 +162,16 @@ def build_outgoing(messages: Sequence[Message], *, watched: Watched) -> Outgoing
     by_task: dict[int, list[Message]] = {}
     for message in stored:
         by_task.setdefault(message["task_id"], []).append(message)
-    watching = watched([*(task_group(t) for t in by_task), DASHBOARD_GROUP])
+    watching = watched([*(task_group(t) for t in by_task), DASHBOARD_GROUP, TICKET_PAGES])
     tasks: dict[int, Task] = {}
-    if watching:
+    if watching - {TICKET_PAGES}:
         # One read for the batch: the task panels need the tasks, the ticket groups their
         # tickets.
         tasks = Task.objects.select_related("ticket").defer(*HEAVY_FIELDS).in_bulk(list(by_task))
     task_html = _task_html(by_task, tasks, watching)
     dashboard = DASHBOARD_GROUP in watching
     dashboard_html = _dashboard_html(by_task) if by_task and dashboard else {}
-    ticket_html = _ticket_html(stored, tasks, watched)
+    ticket_html = _ticket_html(stored, tasks, watched) if TICKET_PAGES in watching else {}
 
     pairs: Outgoing = []
     for message in messages:

@@ -5,6 +5,8 @@
   the groups its sockets joined in Redis keys of AgentDesk's own, ``agentdesk:watched:<group>``,
   which expire after ``TTL_SECONDS`` unless the hub renews them while it holds the group. A
   publisher reads the marks of a batch's groups with one ``MGET``.
+- ``TICKET_PAGES`` counts as watched while any ticket page is: a publisher asks it first, and
+  looks up which tickets a batch's tasks belong to only then.
 - Any other layer, or Redis failing: every group counts as watched (render and send as if).
 
 A group nobody watched when its events were published loses nothing: a socket joins its
@@ -21,6 +23,8 @@ from typing import Any
 
 from channels.layers import InMemoryChannelLayer
 from django.conf import settings
+
+from tasks.live.groups import TICKET_PAGES, is_ticket_group
 
 logger = logging.getLogger(__name__)
 
@@ -79,7 +83,15 @@ def watched_check(layer: Any) -> Watched:
     """A function from groups to the ones someone watches (sync: for a worker thread)."""
     groups = local_groups(layer)
     if groups is not None:
-        return lambda wanted: {g for g in wanted if groups.get(g)}
+        local = groups
+
+        def watched_here(wanted: Collection[str]) -> set[str]:
+            found = {g for g in wanted if local.get(g)}
+            if TICKET_PAGES in wanted and any(is_ticket_group(g) and local[g] for g in local):
+                found.add(TICKET_PAGES)
+            return found
+
+        return watched_here
     if not _uses_redis(layer):
         return set
 
@@ -108,6 +120,8 @@ async def mark_watched(layer: Any, groups: Collection[str]) -> None:
     joins a group and at every renewal)."""
     if not groups or not _uses_redis(layer):
         return
+    if any(is_ticket_group(g) for g in groups):
+        groups = [*groups, TICKET_PAGES]
     try:
         async with _redis_async().pipeline(transaction=False) as pipe:
             for group in groups:

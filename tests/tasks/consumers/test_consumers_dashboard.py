@@ -14,6 +14,7 @@ from tasks.live.publisher import event_message
 from tasks.services.task_finish import failed_write
 from tasks.services.task_lifecycle import claim_write
 from tasks.services.task_start import task_bulk_start, task_start_for_ticket
+from tasks.services.task_ticket_actions import task_reply_to_customer
 from tests.factories import make_task, make_ticket, make_user
 from tests.tasks.live_helpers import (
     connect,
@@ -187,15 +188,26 @@ async def test_the_agent_replying_updates_the_ticket_thread_live():
     await send(socket, {"action": "subscribe", "latest_task": task.pk})
     await receive(socket)
 
+    # a tool result that wrote nothing to the ticket: the page outside the panel stays
     await store_and_publish(
         task.pk,
         (TaskEventType.TOOL_RETURNED, {"name": "lookup_customer", "call_id": "a", "summary": ""}),
+    )
+    await settle()
+    assert await socket.receive_nothing(timeout=0.1)
+
+    # when the agent replies (a row in the ticket's thread, whichever tool wrote it)
+    await sync_to_async(task_reply_to_customer)(
+        task_id=task.pk, ticket_id=ticket.pk, body="We are on it.", call_id="b"
+    )
+    await store_and_publish(
+        task.pk,
         (TaskEventType.TOOL_RETURNED, {"name": "reply_to_customer", "call_id": "b", "summary": ""}),
     )
     frame = await receive(socket)
 
-    assert frame["seq"] == 2  # only the reply changes the page outside the panel
     assert 'id="ticket-header"' in frame["html"] and 'id="ticket-thread-wrap"' in frame["html"]
+    assert "We are on it." in frame["html"]
     assert '<select id="status-select"' in frame["html"]
     await settle()
     assert await socket.receive_nothing(timeout=0.1)
