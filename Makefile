@@ -41,6 +41,7 @@ setup: $(VENV)/.deps-$(DEPS_ID)
 setup-dev: $(VENV)/.dev-$(DEV_ID)
 
 run: setup
+	@.ci/port-free $(HOST) $(PORT) "make run PORT=8001 (HOST=$(HOST))"
 	@mkdir -p var
 	$(PY) manage.py migrate --noinput -v 0
 	$(PY) manage.py collectstatic --noinput -v 0
