@@ -193,6 +193,7 @@ def events_store_many(writes: Sequence[EventWrite]) -> list[WriteResult]:
     now = timezone.now()
     with transaction.atomic():
         applied = []
+        returned: dict[int, tuple[int, bool]] = {}
         for write in writes:
             if write.skip_locked and not _row_free(write):
                 applied.append(False)
@@ -202,14 +203,25 @@ def events_store_many(writes: Sequence[EventWrite]) -> list[WriteResult]:
                 increments["last_seq"] = increments.get("last_seq", 0) + len(write.events)
             if not write.updates and not increments and not write.guard:
                 applied.append(True)
+                returned.pop(write.task_id, None)
                 continue
-            applied.append(_update_task_row(write, increments))
-        state = {
-            pk: (last_seq, cancel)
-            for pk, last_seq, cancel in Task.objects.filter(
-                pk__in={w.task_id for w in writes}
-            ).values_list("pk", "last_seq", "cancel_requested")
-        }
+            ok, row = _update_task_row(write, increments)
+            applied.append(ok)
+            # The row after this write (RETURNING), unless a later write of the task changes it
+            # again; a write that did not match, or went through the ORM, reads it below.
+            if ok and row is not None:
+                returned[write.task_id] = row
+            else:
+                returned.pop(write.task_id, None)
+        unread = {w.task_id for w in writes} - set(returned)
+        state = dict(returned)
+        if unread:
+            state.update(
+                (pk, (last_seq, cancel))
+                for pk, last_seq, cancel in Task.objects.filter(pk__in=unread).values_list(
+                    "pk", "last_seq", "cancel_requested"
+                )
+            )
         to_load = [w.task_id for w, ok in zip(writes, applied, strict=True) if ok and w.load]
         loaded = Task.objects.select_related("ticket").in_bulk(to_load) if to_load else {}
         # Number each task's writes from its final last_seq backwards, in write order.
@@ -236,13 +248,17 @@ def events_store_many(writes: Sequence[EventWrite]) -> list[WriteResult]:
     return results
 
 
-def _update_task_row(write: EventWrite, increments: dict[str, int]) -> bool:
-    """The write's guarded ``UPDATE`` of its task row; True if the guard matched.
+def _update_task_row(
+    write: EventWrite, increments: dict[str, int]
+) -> tuple[bool, tuple[int, bool] | None]:
+    """The write's guarded ``UPDATE`` of its task row: whether the guard matched, and the row's
+    ``(last_seq, cancel_requested)`` after it when the database returned them.
 
     This runs once per turn of every running task, so a plain write (field values, equality
     guards: every write of a run) is one statement built from the model's fields, without the
-    ORM's query building (two thirds of a worker's database CPU under load). Anything else
-    (expressions, lookups) goes through ``QuerySet.update``."""
+    ORM's query building, returning what the write needs to know (``UPDATE ... RETURNING``,
+    where the database supports it) instead of reading it again. Anything else (expressions,
+    lookups) goes through ``QuerySet.update``."""
     if not _plain_row_write(write):
         updates: dict[str, Any] = {
             **write.updates,
@@ -250,7 +266,8 @@ def _update_task_row(write: EventWrite, increments: dict[str, int]) -> bool:
         }
         # A guard-only write still locks the row, to the end of the transaction.
         updates = updates or {"last_seq": F("last_seq")}
-        return Task.objects.filter(pk=write.task_id, **write.guard).update(**updates) == 1
+        matched = Task.objects.filter(pk=write.task_id, **write.guard).update(**updates) == 1
+        return matched, None
     qn = connection.ops.quote_name
     sets, params = [], []
     for name, amount in increments.items():
@@ -273,9 +290,18 @@ def _update_task_row(write: EventWrite, increments: dict[str, int]) -> bool:
         params.append(_PLAIN_FIELDS[name].get_db_prep_value(value, connection, prepared=False))
     table = qn(Task._meta.db_table)
     sql = f"UPDATE {table} SET {', '.join(sets)} WHERE {' AND '.join(where)}"
+    returning = connection.features.can_return_rows_from_update
+    if returning:
+        sql += f" RETURNING {qn(_COLUMNS['last_seq'])}, {qn(_COLUMNS['cancel_requested'])}"
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return cursor.rowcount == 1
+        if not returning:
+            return cursor.rowcount == 1, None
+        rows = cursor.fetchall()
+    if len(rows) != 1:
+        return False, None
+    last_seq, cancel = rows[0]
+    return True, (int(last_seq), bool(cancel))
 
 
 _PLAIN_FIELDS: dict[str, Field[Any, Any]] = {
