@@ -62,6 +62,8 @@ class TimelineEntry:
     version: int = 0
     # A tool call whose result (or error) came back.
     finished: bool = False
+    # A tool call paused for a person's approval (until it is decided).
+    awaiting_approval: bool = False
 
 
 def _arguments_text(arguments: Any) -> str:
@@ -74,6 +76,16 @@ def _arguments_text(arguments: Any) -> str:
     else:
         text = str(arguments)
     return text if len(text) <= 120 else text[:119] + "…"
+
+
+def _mark_call(
+    calls: dict[str, TimelineEntry], data: dict[str, Any], seq: int, *, awaiting: bool
+) -> None:
+    """A paused call waits for a person's approval (its line says so, not "running") until the
+    request is decided; the line's version moves on so a live update replaces it."""
+    entry = calls.get(str(data.get("call_id")))
+    if entry is not None and not entry.finished:
+        entry.awaiting_approval, entry.version = awaiting, seq
 
 
 def timeline_entries(events: list[TaskEvent]) -> list[TimelineEntry]:
@@ -112,12 +124,14 @@ def timeline_entries(events: list[TaskEvent]) -> list[TimelineEntry]:
                 TimelineEntry("message", "Agent", event.created_at, str(data.get("text", "")))
             )
         elif kind == TaskEventType.APPROVAL_REQUESTED:
+            _mark_call(calls, data, event.seq, awaiting=True)
             entries.append(
                 TimelineEntry(
                     "approval", "Approval requested", event.created_at, str(data.get("summary", ""))
                 )
             )
         elif kind == TaskEventType.APPROVAL_DECIDED:
+            _mark_call(calls, data, event.seq, awaiting=False)
             title = f"Approval {data.get('status', 'decided')}"
             entries.append(
                 TimelineEntry("approval", title, event.created_at, str(data.get("note", "") or ""))

@@ -56,6 +56,8 @@ STATUS_EVENTS = frozenset(
 )
 TODO_EVENTS = frozenset({TaskEventType.TODO_ADDED, TaskEventType.TODO_UPDATED})
 RESULT_EVENTS = frozenset({TaskEventType.TOOL_RETURNED, TaskEventType.TOOL_FAILED})
+# Events that change a tool call's line: its result, and the approval it waits for.
+CALL_UPDATES = RESULT_EVENTS | {TaskEventType.APPROVAL_REQUESTED, TaskEventType.APPROVAL_DECIDED}
 # A completed text ends what the stream box was showing.
 STREAM_ENDS = frozenset({TaskEventType.MESSAGE_COMPLETED, TaskEventType.REASONING_COMPLETED})
 END_EVENTS = frozenset(
@@ -84,12 +86,13 @@ def _partial(name: str, context: dict[str, Any]) -> str:
 
 
 def _earlier_calls(task_id: int, events: list[TaskEvent]) -> list[TaskEvent]:
-    """The ``tool.called`` events of results in this batch whose call came in an earlier one."""
+    """The ``tool.called`` events of results and approvals in this batch whose call came in an
+    earlier one (their line on the page is rendered again)."""
     called = {e.data.get("call_id") for e in events if e.type == TaskEventType.TOOL_CALLED}
     missing = {
         str(e.data.get("call_id"))
         for e in events
-        if e.type in RESULT_EVENTS and e.data.get("call_id") not in called
+        if e.type in CALL_UPDATES and e.data.get("call_id") not in called
     }
     if not missing:
         return []

@@ -15,7 +15,8 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from tasks.event_factories import (
@@ -94,7 +95,9 @@ def claim_write(*, task_id: int, owner: str) -> EventWrite:
             "lease_owner": owner,
             "lease_expires_at": now + timedelta(seconds=settings.TASK_LEASE_SECONDS),
             "heartbeat_at": now,
-            "started_at": now,
+            # The first start stays: a resume, a Retry or a follow-up goes on timing the task
+            # ("Took" on the dashboard) from when it first ran.
+            "started_at": Coalesce(F("started_at"), Value(now)),
             "finished_at": None,
             "error": "",
             "updated_at": now,

@@ -173,3 +173,18 @@ def test_a_live_lease_is_left_alone(task):
     assert task_recover_stale() == []
     task.refresh_from_db()
     assert task.status == Task.Status.RUNNING
+
+
+def test_a_follow_up_goes_on_timing_the_task_from_its_first_start(task):
+    # given a task that ran and completed
+    first = task_claim(task_id=task.pk, owner="w1")
+    assert first is not None and first.started_at is not None
+    started = first.started_at
+    _set(task, status=Task.Status.COMPLETED, history=[{"role": "user", "content": "Do something"}])
+
+    # when staff follow up and a worker claims it again
+    task_follow_up(task=task, text="And then?")
+    again = task_claim(task_id=task.pk, owner="w2")
+
+    # then "Took" still counts from the first start
+    assert again is not None and again.started_at == started
