@@ -22,6 +22,8 @@ production_env_check(secret_key=SECRET_KEY, allowed_hosts=env_str("DJANGO_ALLOWE
 
 # HTTPS only. A proxy that already redirects plain HTTP may turn the redirect off.
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
+# Probes come over plain HTTP from inside the deployment (a load balancer, an orchestrator).
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 _proxy_header = env_str("DJANGO_SECURE_PROXY_SSL_HEADER")
 if _proxy_header:
     SECURE_PROXY_SSL_HEADER = (_proxy_header, "https")

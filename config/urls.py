@@ -5,12 +5,16 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from config.api import api
+from tasks.views import health
 
 admin.site.site_header = "AgentDesk administration"
 admin.site.site_title = "AgentDesk admin"
 admin.site.index_title = "Support data, tasks and approvals"
 
 urlpatterns = [
+    # Probes, without login (tasks/views/health.py).
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
     path("login/", auth_views.LoginView.as_view(), name="login"),

@@ -28,6 +28,7 @@ from tasks.agents.support import build_agent
 from tasks.models import Task
 from tasks.runtime.errors import describe_run_error
 from tasks.runtime.gc_tuning import tune_gc_for_workers
+from tasks.runtime.health import worker_beat
 from tasks.runtime.pacing import PacedModel, TurnGate
 from tasks.runtime.progress import with_posted_messages
 from tasks.runtime.resume import ResumeError, resume_state_load
@@ -187,6 +188,8 @@ class TaskWorker:
                 # if it broke or outlived CONN_MAX_AGE, between queries, never mid-transaction.
                 await sync_to_async(close_old_connections)()
                 await self.sweep()
+                # Alive for the readiness check (/readyz) once a sweep went through.
+                await sync_to_async(worker_beat, thread_sensitive=False)(self.owner)
             except Exception:
                 logger.exception("Worker sweep failed")
             await asyncio.sleep(self.sweep_seconds)
