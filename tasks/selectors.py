@@ -11,6 +11,7 @@ from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 from tasks.models import Task, TaskEvent, Ticket, TicketChange, TicketMessage
 from tasks.services.task_ticket_actions import task_call_key
 from tools_app.errors import ApplicationError
+from tools_app.models import Refund
 
 TICKET_NOT_FOUND = "No ticket with that number."
 
@@ -133,8 +134,9 @@ def ticket_change_list(*, ticket_id: int) -> QuerySet[TicketChange]:
 
 
 def ticket_changed_by_task(*, task_id: int, after_seq: int) -> bool:
-    """Whether the task wrote to its ticket (a reply, a note, a status or assignee change)
-    since its event ``after_seq`` was stored: what the ticket page shows outside the panel."""
+    """Whether the task wrote to its ticket (a reply, a note, a status or assignee change) or
+    refunded one of its orders since its event ``after_seq`` was stored: what the ticket page
+    shows outside the panel."""
     since = (
         TaskEvent.objects.filter(task_id=task_id, seq=after_seq)
         .values_list("created_at", flat=True)
@@ -142,10 +144,12 @@ def ticket_changed_by_task(*, task_id: int, after_seq: int) -> bool:
     )
     messages = TicketMessage.objects.filter(task_id=task_id)
     changes = TicketChange.objects.filter(task_id=task_id)
+    refunds = Refund.objects.filter(task_id=task_id)
     if since is not None:
         messages = messages.filter(created_at__gte=since)
         changes = changes.filter(created_at__gte=since)
-    return messages.exists() or changes.exists()
+        refunds = refunds.filter(created_at__gte=since)
+    return messages.exists() or changes.exists() or refunds.exists()
 
 
 def ticket_recent_tasks(*, ticket_id: int, limit: int = 5) -> list[Task]:

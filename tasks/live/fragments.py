@@ -27,7 +27,7 @@ from tasks.dashboard_selectors import (
 )
 from tasks.events import TaskEventType
 from tasks.models import Task, TaskEvent, Ticket
-from tasks.presentation.ticket_page import agent_panel_context, thread_entries
+from tasks.presentation.ticket_page import agent_panel_context, thread_entries, ticket_orders
 from tasks.selectors import ticket_change_list, ticket_changed_by_task, ticket_thread
 from tasks.task_selectors import TaskPanel, task_todos, timeline_entries
 
@@ -211,8 +211,8 @@ def agent_panel_fragment(ticket: Ticket) -> str:
 
 
 def ticket_thread_fragments(ticket: Ticket) -> str:
-    """The ticket page's header, thread and status, after the agent replied, noted or set a
-    status."""
+    """The ticket page's header, thread, status and orders, after the agent wrote to the ticket
+    (a reply, a note, a status) or refunded one of its customer's orders."""
 
     messages = list(ticket_thread(ticket_id=ticket.pk))
     changes = list(ticket_change_list(ticket_id=ticket.pk))
@@ -221,13 +221,15 @@ def ticket_thread_fragments(ticket: Ticket) -> str:
         "thread": thread_entries(ticket, messages, changes),
         "message_count": len(messages),
         "status_choices": Ticket.Status.choices,
+        # A refund the agent made shows on the order at once, not after a reload.
+        "orders": ticket_orders(ticket),
         "oob": True,
     }
     # The status <select> rather than the whole properties card: the card differs per viewer
     # ("Assign to me"), the select does not.
     return "".join(
         render_to_string(f"{TICKET}#{name}", context)
-        for name in ("header", "thread", "status_select")
+        for name in ("header", "thread", "status_select", "orders")
     )
 
 

@@ -95,6 +95,13 @@ def agent_panel_context(ticket: Ticket) -> dict[str, Any]:
     return {"ticket": ticket, "tasks": tasks, "latest_task": tasks[0] if tasks else None}
 
 
+def ticket_orders(ticket: Ticket) -> list[Any]:
+    """The customer's recent orders, as the ticket page lists them."""
+    if not ticket.customer_id:
+        return []
+    return list(order_list_for_customer(customer_id=ticket.customer_id, limit=RECENT_ORDERS))
+
+
 def ticket_page_context(
     *,
     ticket: Ticket,
@@ -106,11 +113,7 @@ def ticket_page_context(
     fresh forms with bound ones carrying errors (and the text the person typed)."""
     messages = list(ticket_thread(ticket_id=ticket.pk))
     changes = list(ticket_change_list(ticket_id=ticket.pk))
-    orders = (
-        list(order_list_for_customer(customer_id=ticket.customer_id, limit=RECENT_ORDERS))
-        if ticket.customer_id
-        else []
-    )
+    orders = ticket_orders(ticket)
     context: dict[str, Any] = {
         **agent_panel_context(ticket),
         "thread": thread_entries(ticket, messages, changes),

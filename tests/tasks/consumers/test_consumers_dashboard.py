@@ -4,6 +4,8 @@ ticket page hears of a task started on its ticket from anywhere."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
@@ -15,7 +17,14 @@ from tasks.services.task_finish import failed_write
 from tasks.services.task_lifecycle import claim_write
 from tasks.services.task_start import task_bulk_start, task_start_for_ticket
 from tasks.services.task_ticket_actions import task_reply_to_customer
-from tests.factories import make_task, make_ticket, make_user
+from tests.factories import (
+    make_customer,
+    make_order,
+    make_refund_policy,
+    make_task,
+    make_ticket,
+    make_user,
+)
 from tests.tasks.live_helpers import (
     connect,
     fresh_layer,  # noqa: F401
@@ -25,6 +34,7 @@ from tests.tasks.live_helpers import (
     store,
     store_and_publish,
 )
+from tools_app.services.refunds import refund_issue
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -211,4 +221,36 @@ async def test_the_agent_replying_updates_the_ticket_thread_live():
     assert '<select id="status-select"' in frame["html"]
     await settle()
     assert await socket.receive_nothing(timeout=0.1)
+    await socket.disconnect()
+
+
+async def test_a_refund_the_agent_made_shows_on_the_ticket_pages_order_at_once():
+    staff = await sync_to_async(make_user)()
+    customer = await sync_to_async(make_customer)()
+    ticket = await sync_to_async(make_ticket)(customer=customer)
+    order = await sync_to_async(make_order)(customer=customer, amount=Decimal("29.00"))
+    await sync_to_async(make_refund_policy)()
+    task = await sync_to_async(make_task)(ticket=ticket, status="running")
+    socket = await connect(f"/ws/tickets/{ticket.number}/?format=html", staff)
+    await send(socket, {"action": "subscribe", "latest_task": task.pk})
+    await receive(socket)
+
+    # when the approved refund executes (the run's issue_refund call returns)
+    await sync_to_async(refund_issue)(
+        order=order,
+        amount=Decimal("29.00"),
+        reason="Duplicate charge",
+        idempotency_key="approval-1",
+        customer_id=customer.pk,
+        task_id=task.pk,
+    )
+    await store_and_publish(
+        task.pk,
+        (TaskEventType.TOOL_RETURNED, {"name": "issue_refund", "call_id": "r", "summary": ""}),
+    )
+    frame = await receive(socket)
+
+    # then the ticket page's order list says so, without a reload
+    assert 'id="ticket-orders"' in frame["html"] and 'hx-swap-oob="true"' in frame["html"]
+    assert order.number in frame["html"] and "Refunded 29.00" in frame["html"]
     await socket.disconnect()
