@@ -242,7 +242,8 @@ def may_change_ticket_page(message: Message) -> bool:
 def ticket_page_changed(task_id: int, batch: Sequence[Message]) -> bool:
     """Whether the ticket page changed with ``batch`` (a task's events, in seq order): at the
     end of a task, or when the task wrote to its ticket since the event before the batch
-    (its ``TicketMessage`` and ``TicketChange`` rows say so, whichever tool wrote them)."""
+    (its ``TicketMessage``, ``TicketChange`` and ``Refund`` rows say so, whichever tool wrote
+    them)."""
     if any(m["event"] in END_EVENTS for m in batch):
         return True
     first = min(m["seq"] for m in batch)

@@ -17,6 +17,7 @@ from typing import Any
 from tasks.events import TaskEventType
 from tasks.live import fragments
 from tasks.live.groups import DASHBOARD_GROUP, TICKET_PAGES, task_group, ticket_group
+from tasks.live.presence import Watched
 from tasks.live.protocol import (
     FRAME_HTML,
     FRAME_JSON,
@@ -33,7 +34,6 @@ logger = logging.getLogger(__name__)
 
 Message = dict[str, Any]
 Outgoing = list[tuple[str, Message]]
-Watched = Callable[[Collection[str]], set[str]]
 
 
 BATCH_TYPE = "task.events"
@@ -116,7 +116,11 @@ def _ticket_html(
         return {}
     numbers = _ticket_numbers({m["task_id"] for m in relevant}, tasks)
     watching = watched([ticket_group(n) for n in numbers.values()])
-    relevant = [m for m in relevant if ticket_group(numbers.get(m["task_id"], 0)) in watching]
+    relevant = [
+        m
+        for m in relevant
+        if m["task_id"] in numbers and ticket_group(numbers[m["task_id"]]) in watching
+    ]
     missing = {m["task_id"] for m in relevant} - set(tasks)
     if missing:
         tasks = {

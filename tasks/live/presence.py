@@ -15,9 +15,7 @@ catch-up, and what comes after reaches the socket."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import weakref
 from collections.abc import Callable, Collection
 from typing import Any
 
@@ -25,6 +23,7 @@ from channels.layers import InMemoryChannelLayer
 from django.conf import settings
 
 from tasks.live.groups import TICKET_PAGES, is_ticket_group
+from tasks.runtime.redis_clients import async_client, sync_client
 
 logger = logging.getLogger(__name__)
 
@@ -34,11 +33,6 @@ KEY_PREFIX = "agentdesk:watched:"
 TTL_SECONDS = 90
 
 Watched = Callable[[Collection[str]], set[str]]
-
-_sync_client: Any = None
-_async_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Any] = (
-    weakref.WeakKeyDictionary()
-)
 
 
 def local_groups(layer: Any) -> dict[str, Any] | None:
@@ -58,27 +52,6 @@ def _key(group: str) -> str:
     return KEY_PREFIX + group
 
 
-def _redis() -> Any:
-    global _sync_client
-    if _sync_client is None:
-        import redis
-
-        _sync_client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2)
-    return _sync_client
-
-
-def _redis_async() -> Any:
-    loop = asyncio.get_running_loop()
-    client = _async_clients.get(loop)
-    if client is None:
-        import redis.asyncio
-
-        client = _async_clients[loop] = redis.asyncio.Redis.from_url(
-            settings.REDIS_URL, socket_timeout=2
-        )
-    return client
-
-
 def watched_check(layer: Any) -> Watched:
     """A function from groups to the ones someone watches (sync: for a worker thread)."""
     groups = local_groups(layer)
@@ -93,14 +66,14 @@ def watched_check(layer: Any) -> Watched:
 
         return watched_here
     if not _uses_redis(layer):
-        return set
+        return lambda wanted: set(wanted)  # not known: every group counts as watched
 
     def watched(wanted: Collection[str]) -> set[str]:
         names = list(dict.fromkeys(wanted))
         if not names:
             return set()
         try:
-            marks = _redis().mget([_key(g) for g in names])
+            marks = sync_client(settings.REDIS_URL).mget([_key(g) for g in names])
         except Exception:
             logger.warning("Could not read who watches live groups; rendering all", exc_info=True)
             return set(names)
@@ -123,7 +96,7 @@ async def mark_watched(layer: Any, groups: Collection[str]) -> None:
     if any(is_ticket_group(g) for g in groups):
         groups = [*groups, TICKET_PAGES]
     try:
-        async with _redis_async().pipeline(transaction=False) as pipe:
+        async with async_client(settings.REDIS_URL).pipeline(transaction=False) as pipe:
             for group in groups:
                 pipe.set(_key(group), b"1", ex=TTL_SECONDS)
             await pipe.execute()

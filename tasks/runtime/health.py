@@ -10,18 +10,15 @@ A worker counts as alive when it beat within ``HEARTBEAT_SWEEPS`` sweeps."""
 
 from __future__ import annotations
 
-import logging
 import time
-from typing import Any
 
 from django.conf import settings
+from django.db import connection
 
-logger = logging.getLogger(__name__)
+from tasks.runtime.redis_clients import sync_client
 
 WORKERS_KEY = "agentdesk:workers"
 HEARTBEAT_SWEEPS = 3
-# A missing Redis answers within this many seconds (a probe must not hang).
-REDIS_TIMEOUT = 2.0
 
 _local_beat: float | None = None
 
@@ -31,14 +28,6 @@ def heartbeat_window() -> float:
     return HEARTBEAT_SWEEPS * float(settings.WORKER_SWEEP_SECONDS) + 5.0
 
 
-def _redis() -> Any:
-    import redis
-
-    return redis.Redis.from_url(
-        settings.REDIS_URL, socket_timeout=REDIS_TIMEOUT, socket_connect_timeout=REDIS_TIMEOUT
-    )
-
-
 def worker_beat(owner: str, *, now: float | None = None) -> None:
     """Records that the worker ``owner`` is alive (sync: call from a thread)."""
     global _local_beat
@@ -46,14 +35,10 @@ def worker_beat(owner: str, *, now: float | None = None) -> None:
     _local_beat = now
     if not settings.REDIS_URL:
         return
-    client = _redis()
-    try:
-        pipe = client.pipeline(transaction=False)
-        pipe.zadd(WORKERS_KEY, {owner: now})
-        pipe.zremrangebyscore(WORKERS_KEY, "-inf", now - 10 * heartbeat_window())
-        pipe.execute()
-    finally:
-        client.close()
+    pipe = sync_client(settings.REDIS_URL).pipeline(transaction=False)
+    pipe.zadd(WORKERS_KEY, {owner: now})
+    pipe.zremrangebyscore(WORKERS_KEY, "-inf", now - 10 * heartbeat_window())
+    pipe.execute()
 
 
 def workers_seen(*, now: float | None = None) -> tuple[int, float | None]:
@@ -65,12 +50,9 @@ def workers_seen(*, now: float | None = None) -> tuple[int, float | None]:
         if _local_beat is None:
             return 0, None
         return int(_local_beat >= since), now - _local_beat
-    client = _redis()
-    try:
-        alive = client.zcount(WORKERS_KEY, since, "+inf")
-        latest = client.zrevrange(WORKERS_KEY, 0, 0, withscores=True)
-    finally:
-        client.close()
+    client = sync_client(settings.REDIS_URL)
+    alive = client.zcount(WORKERS_KEY, since, "+inf")
+    latest = client.zrevrange(WORKERS_KEY, 0, 0, withscores=True)
     return int(alive), (now - float(latest[0][1])) if latest else None
 
 
@@ -79,8 +61,11 @@ def channel_layer_answers() -> None:
     in-memory layer lives in this process)."""
     if not settings.REDIS_URL:
         return
-    client = _redis()
-    try:
-        client.ping()
-    finally:
-        client.close()
+    sync_client(settings.REDIS_URL).ping()
+
+
+def database_answers() -> None:
+    """Raises unless the database answers a query."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.fetchone()

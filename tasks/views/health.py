@@ -7,12 +7,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from tasks.runtime.health import channel_layer_answers, heartbeat_window, workers_seen
+from tasks.runtime.health import (
+    channel_layer_answers,
+    database_answers,
+    heartbeat_window,
+    workers_seen,
+)
 
 
 @never_cache
@@ -22,9 +26,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 
 def _database() -> str:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-        cursor.fetchone()
+    database_answers()
     return "ok"
 
 

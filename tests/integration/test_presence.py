@@ -19,7 +19,6 @@ def test_a_marked_group_is_watched_for_every_publisher_until_its_mark_expires(se
     layer = RedisChannelLayer(hosts=[services.redis_url])
     client = redis.Redis.from_url(services.redis_url)
     client.delete(*(presence.KEY_PREFIX + g for g in ("task-1", "task-2", "dashboard")))
-    presence._sync_client = None
     watched = presence.watched_check(layer)
     try:
         # nobody watches yet
@@ -34,14 +33,9 @@ def test_a_marked_group_is_watched_for_every_publisher_until_its_mark_expires(se
         assert 0 < ttl <= presence.TTL_SECONDS
     finally:
         client.delete(*(presence.KEY_PREFIX + g for g in ("task-1", "task-2", "dashboard")))
-        presence._sync_client = None
 
 
 def test_an_unreachable_redis_counts_every_group_as_watched(settings):
     settings.REDIS_URL = "redis://127.0.0.1:1/0"
-    presence._sync_client = None
-    try:
-        watched = presence.watched_check(RedisChannelLayer(hosts=[settings.REDIS_URL]))
-        assert watched(["task-1", "dashboard"]) == {"task-1", "dashboard"}
-    finally:
-        presence._sync_client = None
+    watched = presence.watched_check(RedisChannelLayer(hosts=[settings.REDIS_URL]))
+    assert watched(["task-1", "dashboard"]) == {"task-1", "dashboard"}
