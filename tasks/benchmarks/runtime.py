@@ -199,20 +199,20 @@ def _fixed_model(model: BenchModel) -> tuple[Model, str]:
 
 
 async def measure_overhead(*, turns: int, runs: int) -> Overhead:
-    """Per-turn durations of bare ``Runner.run`` and of the full system, run one at a time."""
+    """Per-turn durations of bare ``Runner.run``, bare ``Runner.run_streamed`` and the full
+    system, one run at a time. The three take turns (a bare run, a streamed run, a full run,
+    then again), so a burst of other work on the machine weighs on all three alike."""
     (probe,) = await sync_to_async(create_tasks)(1)
     context = SupportContext(task_id=probe, ticket_id=None, customer_id=None, user_id=None)
     result = Overhead()
-    for _ in range(runs):
+    task_ids = await sync_to_async(create_tasks)(runs)
+    for task_id in task_ids:
         model = BenchModel(turns)
         await _bare_run(model, context)
         result.bare += model.turn_durations_ms()
-    for _ in range(runs):
         model = BenchModel(turns)
         await _bare_streamed_run(model, context)
         result.streamed += model.turn_durations_ms()
-    for _ in range(runs):
-        (task_id,) = await sync_to_async(create_tasks)(1)
         model = BenchModel(turns)
         worker = TaskWorker(
             model_factory=functools.partial(_fixed_model, model),

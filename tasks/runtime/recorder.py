@@ -39,6 +39,7 @@ class EventRecorder:
         self._events: list[EventSpec] = []
         self._updates: dict[str, Any] = {}
         self._inflight: tuple[asyncio.Future[WriteResult], Batch] | None = None
+        self._wanted = False  # a flush came while a batch was in flight
         self.stored = 0
 
     def add(self, event_type: str, data: dict[str, Any]) -> None:
@@ -55,31 +56,58 @@ class EventRecorder:
         return batch
 
     async def flush(self) -> None:
-        """Sends what is pending to the writer without waiting for the commit."""
-        await self.settle()
+        """Sends what is pending to the writer without waiting for any commit. While the
+        previous batch is still in flight, the pending events wait and go the moment it has
+        committed (together with whatever was added meanwhile): the run never waits for the
+        database between turns, and there is still one batch per task in flight at most."""
+        if self._inflight is not None:
+            future, _ = self._inflight
+            if not future.done():
+                self._wanted = True
+                return
+            self._written(future)
+        self._submit()
+
+    def _submit(self) -> None:
         events, updates = self.take()
         write = EventWrite(task_id=self.task_id, events=events, updates=updates, guard=self.guard)
-        self._inflight = (get_writer().submit(write), (events, updates))
+        future = get_writer().submit(write)
+        self._inflight = (future, (events, updates))
+        future.add_done_callback(self._written)
 
-    async def settle(self) -> None:
-        """Waits for the batch in flight. A failed batch goes back in front of the pending
-        events (sent again with the next write); staff's cancel request, or the loss of the
-        task to another worker, is passed on."""
-        if self._inflight is None:
+    def _written(self, future: asyncio.Future[WriteResult]) -> None:
+        """The batch in flight committed or failed. A failed batch goes back in front of the
+        pending events (sent again with the next flush, so a database that is down is not
+        retried in a loop); staff's cancel request, or the loss of the task to another
+        worker, is passed on; events that waited for this commit go now."""
+        if self._inflight is None or self._inflight[0] is not future:
             return
-        future, (events, updates) = self._inflight
+        _, (events, updates) = self._inflight
         self._inflight = None
-        try:
-            result = await future
-        except Exception:
-            logger.warning("Events of task %s not stored; retrying", self.task_id, exc_info=True)
+        wanted, self._wanted = self._wanted, False
+        if future.cancelled() or future.exception() is not None:
+            logger.warning(
+                "Events of task %s not stored; retrying",
+                self.task_id,
+                exc_info=None if future.cancelled() else future.exception(),
+            )
             self._events = events + self._events
             self._updates = {**updates, **self._updates}
             return
+        result = future.result()
         self.stored += len(result.events)
         lost = not result.applied
         if (result.cancel_requested or lost) and self.on_cancel is not None:
             self.on_cancel()
+        if wanted:
+            self._submit()
+
+    async def settle(self) -> None:
+        """Waits until nothing is in flight (events that waited for a commit included)."""
+        while self._inflight is not None:
+            future, _ = self._inflight
+            await asyncio.wait([future])
+            self._written(future)
 
     def live(self, event_type: str, data: dict[str, Any]) -> None:
         """A live-only event (a delta): published now, never stored."""

@@ -51,22 +51,25 @@ from tasks.runtime.gc_tuning import tune_gc_for_workers
 from tasks.runtime.sdk_speedups import apply_sdk_speedups
 from tasks.runtime.writer import GROUP_WINDOW
 
-OVERHEAD_TARGET_MS = 10.0
-THROUGHPUT_TARGET = 1.25
+# Our share of a turn (full system minus bare ``Runner.run_streamed``, p50) against the SDK's
+# own streamed turn; the full system's wall time against bare ``run_streamed`` under the same
+# turn pacing (the floor the SDK sets), both measured in the same run.
+OURS_TARGET = 0.5
+THROUGHPUT_TARGET = 1.1
 
 
 def throughput_verdict(result: Throughput, ideal: float) -> str:
     """Why the full system missed the target, in one line (from the measured CPU time)."""
-    full, streamed = result.full, result.streamed
+    full, streamed, paced = result.full, result.streamed, result.paced
     per_turn = result.cpu_ms_per_turn(full)
     sdk = result.cpu_ms_per_turn(streamed)
-    budget = THROUGHPUT_TARGET * ideal
+    budget = THROUGHPUT_TARGET * paced.wall
     if full.cpu >= budget:
         return (
-            f"Not reachable in one process: {result.model_turns:,} turns took {full.cpu:.2f} s"
-            f" of CPU ({per_turn:.1f} ms each; the SDK's streamed run alone {sdk:.1f} ms) and"
-            f" Python runs on one core at a time (the GIL), so the wall time cannot fall much"
-            f" below {full.cpu / ideal:.2f}x ideal; more worker processes share the load"
+            f"CPU-bound: {result.model_turns:,} turns took {full.cpu:.2f} s of CPU"
+            f" ({per_turn:.1f} ms each; the SDK's streamed run alone {sdk:.1f} ms), more than"
+            f" {THROUGHPUT_TARGET:g}x the paced floor's wall time ({budget:.2f} s), and Python runs"
+            " on one core at a time (the GIL); more worker processes share the load"
             " (make bench-scale)."
         )
     round_cpu = result.tasks * per_turn / 1000
@@ -187,15 +190,13 @@ class Command(BaseCommand):
             "   (the worker's SDK path, nothing recorded)"
         )
         out(f"   {'full system':<28}{full[0]:>9.2f}{full[1]:>9.2f}")
-        verdict = "met" if overhead[0] <= OVERHEAD_TARGET_MS else "NOT met"
-        out(
-            f"   {'overhead (full - bare)':<28}{overhead[0]:>9.2f}{overhead[1]:>9.2f}"
-            f"   target p50 <= {OVERHEAD_TARGET_MS:g} ms: {verdict}"
-        )
+        out(f"   {'overhead (full - bare)':<28}{overhead[0]:>9.2f}{overhead[1]:>9.2f}")
         ours = full[0] - streamed[0]
+        share = ours / streamed[0] if streamed[0] else float("inf")
+        verdict = "met" if share <= OURS_TARGET else "NOT met"
         out(
             f"   {'  ours (full - streamed)':<28}{ours:>9.2f}"
-            "   (the rest of the overhead is the SDK's streaming)"
+            f"   = {share:.2f}x the SDK's streamed turn, target <= {OURS_TARGET:g}x: {verdict}"
         )
         ratio = full[0] / bare[0] if bare[0] else float("inf")
         out(f"   {'ratio full / bare (p50)':<28}{ratio:>8.2f}x")
@@ -224,11 +225,11 @@ class Command(BaseCommand):
         self._phase("bare Runner.run_streamed", result.streamed, ideal, result)
         self._phase("bare run_streamed, paced", result.paced, ideal, result)
         self._phase("full system", result.full, ideal, result)
-        if ideal:
-            ratio = result.full.wall / ideal
+        if ideal and result.paced.wall:
+            ratio = result.full.wall / result.paced.wall
             met = ratio <= THROUGHPUT_TARGET
             out(
-                f"   full system: {ratio:.2f}x ideal, target <= {THROUGHPUT_TARGET:g}x:"
+                f"   full system: {ratio:.2f}x the paced floor, target <= {THROUGHPUT_TARGET:g}x:"
                 f" {'met' if met else 'NOT met'}"
             )
             if not met:

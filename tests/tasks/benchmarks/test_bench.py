@@ -46,6 +46,8 @@ def test_bench_runs_and_prints_both_measurements():
     assert "Settings: DEBUG off; SDK tracing off" in text
     assert "1) Orchestration overhead per agent turn" in text
     assert "overhead (full - bare)" in text and "bare Runner.run_streamed" in text
+    assert "x the SDK's streamed turn, target <= 0.5x" in text
+    assert "x the paced floor, target <= 1.1x" in text
     assert "bare run_streamed, paced" in text and "turn slots" in text
     assert "2) 3 concurrent tasks x 2 turns" in text and "all started at once" in text
     assert "tasks completed 3/3" in text
@@ -88,8 +90,9 @@ def _throughput(full_cpu: float) -> Throughput:
 def test_a_cpu_bound_miss_is_explained_by_the_cpu_time():
     line = throughput_verdict(_throughput(full_cpu=3.5), ideal=2.5)
 
-    assert line.startswith("Not reachable in one process: 1,000 turns took 3.50 s of CPU")
-    assert "3.5 ms each" in line and "alone 2.0 ms" in line and "1.40x ideal" in line
+    assert line.startswith("CPU-bound: 1,000 turns took 3.50 s of CPU")
+    assert "3.5 ms each" in line and "alone 2.0 ms" in line
+    assert "1.1x the paced floor's wall time (3.30 s)" in line
 
 
 def test_a_miss_with_cpu_to_spare_is_explained_by_a_round_of_turns():
