@@ -9,6 +9,7 @@ from __future__ import annotations
 from ninja import NinjaAPI
 
 from tasks.api.auth import api_auth
+from tasks.api.conversations import router as conversations_router
 from tasks.api.customers import router as customers_router
 from tasks.api.errors import install_error_handlers
 from tasks.api.tasks import router as tasks_router
@@ -28,4 +29,5 @@ api = NinjaAPI(
 install_error_handlers(api, body_params=frozenset({"payload"}))
 api.add_router("/tickets", tickets_router)
 api.add_router("/tasks", tasks_router)
+api.add_router("/conversations", conversations_router)
 api.add_router("/", customers_router)

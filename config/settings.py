@@ -277,9 +277,21 @@ APPROVAL_FOUR_EYES = env_bool("AGENTDESK_APPROVAL_FOUR_EYES", True)
 # Task starts (single, bulk items, free text) one user may make per minute; 0 turns it off.
 TASK_STARTS_PER_MINUTE = env_int("AGENTDESK_TASK_STARTS_PER_MINUTE", 60, minimum=0)
 
+# --- Copilot ----------------------------------------------------------------------------------
+OFFLINE_CHAT_MODEL_NAME = "agentdesk-offline-chat"
+# Seconds the offline chat model waits per turn (0: answers at once).
+OFFLINE_CHAT_DELAY = env_float("AGENTDESK_OFFLINE_CHAT_DELAY", 0.0, minimum=0)
+COPILOT_MAX_MESSAGE_CHARS = env_int("AGENTDESK_COPILOT_MAX_MESSAGE_CHARS", 4000, minimum=1)
+# Investigations one copilot request may start; a larger request is refused with the limit.
+COPILOT_MAX_STARTS = env_int("AGENTDESK_COPILOT_MAX_STARTS", 20, minimum=1)
+COPILOT_MAX_TURNS = env_int("AGENTDESK_COPILOT_MAX_TURNS", 12, minimum=2)
+# How long a worker's claim on answering a conversation holds without being renewed.
+COPILOT_ANSWER_LEASE_SECONDS = env_int("AGENTDESK_COPILOT_LEASE_SECONDS", 30, minimum=3)
+
 # USD per 1M tokens (input, output). Unknown models cost 0 and are flagged in the UI.
 MODEL_PRICES: dict[str, tuple[Decimal, Decimal]] = {
     "agentdesk-offline": (Decimal("0"), Decimal("0")),
+    "agentdesk-offline-chat": (Decimal("0"), Decimal("0")),
     "gpt-5": (Decimal("1.25"), Decimal("10.00")),
     "gpt-5-mini": (Decimal("0.25"), Decimal("2.00")),
     "gpt-5-nano": (Decimal("0.05"), Decimal("0.40")),

@@ -7,7 +7,13 @@ class TasksConfig(AppConfig):
 
     def ready(self) -> None:
         # Live publishing listens to the domain's events (storing one never sends anything).
+        from tasks.copilot.notices import get_notifier
+        from tasks.copilot_events import conversation_listener_add
         from tasks.events import event_listener_add
+        from tasks.live.copilot import copilot_publisher
         from tasks.live.publisher import live_publisher
 
         event_listener_add(live_publisher)
+        # Conversations hear of the tasks they delegated; their sockets of their messages.
+        event_listener_add(get_notifier())
+        conversation_listener_add(copilot_publisher)

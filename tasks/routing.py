@@ -10,6 +10,7 @@ from django.urls import path
 
 from tasks.consumers import DashboardConsumer, TaskEventsConsumer, TicketConsumer
 from tasks.consumers.auth import ApiTokenAuthMiddleware
+from tasks.consumers.copilot import CopilotConsumer
 from tasks.runtime.consumer import TaskWorkerConsumer
 
 # Behind AllowedHostsOriginValidator(AuthMiddlewareStack(...)) in config/asgi.py; API clients
@@ -18,6 +19,10 @@ websocket_urlpatterns: list[Any] = [
     path("ws/tasks/<int:task_id>/", ApiTokenAuthMiddleware(TaskEventsConsumer.as_asgi())),
     path("ws/tickets/<int:number>/", ApiTokenAuthMiddleware(TicketConsumer.as_asgi())),
     path("ws/dashboard/", ApiTokenAuthMiddleware(DashboardConsumer.as_asgi())),
+    path(
+        "ws/copilot/<int:conversation_id>/",
+        ApiTokenAuthMiddleware(CopilotConsumer.as_asgi()),
+    ),
 ]
 
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from tasks.views import dashboard, portal, task_actions
+from tasks.views import copilot, dashboard, portal, task_actions
 
 app_name = "tasks"
 
@@ -16,6 +16,15 @@ urlpatterns = [
     path("tickets/<int:number>/assign/", portal.ticket_assign, name="ticket_assign"),
     # Team dashboard (live)
     path("dashboard/", dashboard.dashboard, name="dashboard"),
+    # Copilot
+    path("copilot/", copilot.copilot, name="copilot"),
+    path("copilot/panel/", copilot.copilot_panel, name="copilot_panel"),
+    path("copilot/new/", copilot.copilot_new, name="copilot_new"),
+    path(
+        "copilot/<int:conversation_id>/", copilot.copilot_conversation, name="copilot_conversation"
+    ),
+    path("copilot/<int:conversation_id>/rename/", copilot.copilot_rename, name="copilot_rename"),
+    path("copilot/<int:conversation_id>/delete/", copilot.copilot_delete, name="copilot_delete"),
     # Agent tasks
     path("tickets/<int:number>/investigate/", task_actions.task_start, name="task_start"),
     path("tasks/bulk-start/", task_actions.task_bulk_start, name="task_bulk_start"),

@@ -78,3 +78,22 @@
     if (search) { event.preventDefault(); search.focus(); }
   });
 })();
+
+// "Ask copilot": the copilot panel in a drawer beside the page, opened with the page's context.
+document.addEventListener("click", function (event) {
+  var open = event.target.closest("[data-copilot-open]");
+  var drawer = document.querySelector("[data-copilot-drawer]");
+  if (!drawer) return;
+  if (open) {
+    var frame = drawer.querySelector("iframe");
+    if (!frame) {
+      frame = document.createElement("iframe");
+      frame.title = "Copilot";
+      frame.src = open.getAttribute("data-copilot-open");
+      drawer.appendChild(frame);
+    }
+    drawer.hidden = false;
+  } else if (event.target.closest("[data-copilot-close]")) {
+    drawer.hidden = true;
+  }
+});

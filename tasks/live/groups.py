@@ -22,3 +22,8 @@ TICKET_PAGES = "ticket-pages"
 
 def is_ticket_group(group: str) -> bool:
     return group.startswith("ticket-") and group != TICKET_PAGES
+
+
+def conversation_group(conversation_id: int) -> str:
+    """The group of one copilot conversation's sockets."""
+    return f"copilot-{int(conversation_id)}"

@@ -1,7 +1,9 @@
 """The ORM models of ``tasks`` (app label ``tasks``), one module per concern: tickets and their
-threads, the agent work (tasks, to-dos, events), approval requests, API tokens."""
+threads, the agent work (tasks, to-dos, events), approval requests, API tokens, the copilot's
+conversations."""
 
 from tasks.models.approvals import ApprovalRequest
+from tasks.models.copilot import Conversation, ConversationMessage, ConversationTask
 from tasks.models.tickets import Ticket, TicketChange, TicketMessage
 from tasks.models.tokens import ApiToken
 from tasks.models.work import Task, TaskEvent, Todo
@@ -9,6 +11,9 @@ from tasks.models.work import Task, TaskEvent, Todo
 __all__ = [
     "ApiToken",
     "ApprovalRequest",
+    "Conversation",
+    "ConversationMessage",
+    "ConversationTask",
     "Task",
     "TaskEvent",
     "Ticket",

@@ -13,13 +13,16 @@ one after another and each run goes back to waiting on its model as early as it 
 held longer than ``budget`` (a slow tool, a long database wait) stops counting, so slow work
 never holds the others back; the gate only orders CPU work, it never bounds it.
 
+``hold`` puts a person first: while someone waits for the copilot's first token, no new pass
+is granted (turns under way finish), for at most ``HOLD_SECONDS``.
+
 ``PacedModel`` wraps a run's model to take and give back the pass around every model call."""
 
 from __future__ import annotations
 
 import asyncio
 import collections
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from agents import Model, ModelResponse
@@ -53,6 +56,7 @@ class TurnPass:
 
 
 BUDGET_SECONDS = 0.1
+HOLD_SECONDS = 0.25
 
 
 class TurnGate:
@@ -62,14 +66,33 @@ class TurnGate:
         self.slots = slots
         self.budget = budget
         self.active = 0
+        self.held = 0
         self._waiters: collections.deque[asyncio.Future[TurnPass]] = collections.deque()
 
     @property
     def waiting(self) -> int:
         return sum(not waiter.done() for waiter in self._waiters)
 
+    def hold(self, limit: float = HOLD_SECONDS) -> Callable[[], None]:
+        """Interactive work goes first: no new pass is granted until the returned function is
+        called, or ``limit`` seconds have passed (background runs are never starved)."""
+        self.held += 1
+        released = False
+
+        def release() -> None:
+            nonlocal released
+            if released:
+                return
+            released = True
+            handle.cancel()
+            self.held -= 1
+            self._grant_waiting()
+
+        handle = asyncio.get_running_loop().call_later(limit, release)
+        return release
+
     async def acquire(self) -> TurnPass:
-        if self.active < self.slots and not self._waiters:
+        if self.active < self.slots and not self._waiters and not self.held:
             return self._grant()
         waiter: asyncio.Future[TurnPass] = asyncio.get_running_loop().create_future()
         self._waiters.append(waiter)
@@ -86,7 +109,10 @@ class TurnGate:
 
     def _leave(self) -> None:
         self.active -= 1
-        while self.active < self.slots and self._waiters:
+        self._grant_waiting()
+
+    def _grant_waiting(self) -> None:
+        while not self.held and self.active < self.slots and self._waiters:
             waiter = self._waiters.popleft()
             if not waiter.done():
                 waiter.set_result(self._grant())

@@ -25,6 +25,7 @@ from django.conf import settings
 from django.db import close_old_connections
 
 from tasks.agents.support import build_agent
+from tasks.copilot.runner import get_copilot
 from tasks.models import Task
 from tasks.runtime.errors import describe_run_error
 from tasks.runtime.gc_tuning import tune_gc_for_workers
@@ -38,6 +39,7 @@ from tasks.runtime.sdk_speedups import apply_sdk_speedups
 from tasks.runtime.writer import get_writer
 from tasks.selectors import task_posted_messages
 from tasks.services.approvals import approval_expire_due, approval_sweep_stranded
+from tasks.services.conversations import COPILOT_MESSAGE_TYPE, conversations_waiting
 from tasks.services.task_finish import failed_write
 from tasks.services.task_lifecycle import (
     cancel_listener_add,
@@ -138,7 +140,18 @@ class TaskWorker:
             run.request_cancel()
 
     def dispatch(self, message: dict[str, Any]) -> None:
-        """Handles one channel-layer message addressed to the worker."""
+        """Handles one channel-layer message addressed to the worker: a task to run, or a
+        copilot conversation to answer."""
+        if message.get("type") == COPILOT_MESSAGE_TYPE:
+            try:
+                conversation_id = int(message["conversation_id"])
+            except (KeyError, TypeError, ValueError):
+                logger.warning("Ignoring a malformed copilot message: %r", message)
+                return
+            copilot = get_copilot()
+            copilot.gate = self.turns  # a person waiting goes before this worker's next turns
+            copilot.wake(conversation_id, interrupt=bool(message.get("interrupt")))
+            return
         if message.get("type") != WAKE_MESSAGE_TYPE:
             return
         try:
@@ -154,6 +167,9 @@ class TaskWorker:
         # A task waiting for approval always has a pending request (else: re-queued or failed).
         await sync_to_async(approval_sweep_stranded)()
         ids = await sync_to_async(task_queued_ids)()
+        # Copilot messages whose wake-up was lost, or whose worker died mid-answer.
+        for conversation_id in await sync_to_async(conversations_waiting)():
+            get_copilot().wake(conversation_id)
         return sum(self.wake(task_id) for task_id in ids)
 
     def start_sweeper(self) -> None:

@@ -35,6 +35,7 @@ from openai import AsyncOpenAI
 from openai.types.shared import Reasoning
 
 from tasks.agents.providers.offline import OfflineSupportModel
+from tasks.agents.providers.offline_chat.model import OfflineChatModel
 
 CHAT_COMPLETIONS = "chat_completions"
 # Without a key the client still needs one; OpenAI-compatible servers usually ignore it.
@@ -115,7 +116,13 @@ def get_task_model() -> tuple[Model, str]:
 
 
 def get_chat_model() -> tuple[Model, str]:
-    """The model the copilot chat runs on, and its display name."""
+    """The model the copilot chat runs on, and its display name: without a key, the offline
+    copilot (rule-based)."""
+    if not uses_openai_provider():
+        model = OfflineChatModel(
+            delay=settings.OFFLINE_CHAT_DELAY, name=settings.OFFLINE_CHAT_MODEL_NAME
+        )
+        return model, settings.OFFLINE_CHAT_MODEL_NAME
     return _model_for(settings.CHAT_MODEL)
 
 

@@ -17,8 +17,9 @@ from agents.handoffs import Handoff
 from agents.items import TResponseInputItem, TResponseStreamEvent
 from openai.types.responses.response_prompt_param import ResponsePromptParam
 
+from tasks.agents.providers.offline.engine import decide as decide_support
 from tasks.agents.providers.offline.stream import stream_events
-from tasks.agents.providers.offline.turn import build_turn
+from tasks.agents.providers.offline.turn import Decide, build_turn
 
 DEFAULT_NAME = "agentdesk-offline"
 
@@ -29,6 +30,9 @@ class OfflineSupportModel(Model):
     ``delay`` (seconds per turn) paces a run so a person can watch it live in the UI; the
     provider passes ``settings.OFFLINE_MODEL_DELAY``.
     """
+
+    # How a turn is decided from the conversation (the copilot's offline model has its own).
+    decide: Decide = staticmethod(decide_support)
 
     def __init__(self, *, delay: float = 0.0, name: str = DEFAULT_NAME) -> None:
         self.delay = max(0.0, float(delay))
@@ -53,7 +57,9 @@ class OfflineSupportModel(Model):
         prompt: ResponsePromptParam | None,
     ) -> ModelResponse:
         await self._pause()
-        turn = build_turn(input, tools, system_instructions=system_instructions)
+        turn = build_turn(
+            input, tools, system_instructions=system_instructions, decide=type(self).decide
+        )
         return ModelResponse(output=turn.output, usage=turn.usage, response_id=turn.response_id)
 
     async def stream_response(
@@ -71,6 +77,8 @@ class OfflineSupportModel(Model):
         prompt: ResponsePromptParam | None,
     ) -> AsyncIterator[TResponseStreamEvent]:
         await self._pause()
-        turn = build_turn(input, tools, system_instructions=system_instructions)
+        turn = build_turn(
+            input, tools, system_instructions=system_instructions, decide=type(self).decide
+        )
         for event in stream_events(turn, self.model):
             yield event

@@ -4,6 +4,7 @@ API output items (a reasoning item, then function calls or a final message) with
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +21,7 @@ from openai.types.responses import (
 from openai.types.responses.response_reasoning_item import Summary
 from openai.types.responses.response_usage import InputTokensDetails, OutputTokensDetails
 
-from tasks.agents.providers.offline.engine import decide
+from tasks.agents.providers.offline.engine import decide as decide_support
 from tasks.agents.providers.offline.types import Decision
 
 # Roughly four characters per token, as OpenAI's rule of thumb; deterministic on purpose.
@@ -68,14 +69,19 @@ def _tokens(value: Any) -> int:
     return max(1, len(text) // CHARS_PER_TOKEN)
 
 
+Decide = Callable[[str | list[object], set[str] | None], Decision]
+
+
 def build_turn(
     input: str | list[TResponseInputItem],
     tools: list[Tool],
     *,
     system_instructions: str | None = None,
+    decide: Decide = decide_support,
 ) -> OfflineTurn:
-    """Decides the next turn and renders it as output items. Ids derive from the input's
-    length, so they are unique within a conversation and identical on a replay."""
+    """Decides the next turn (``decide``: the support agent's engine unless another is given,
+    such as the copilot's) and renders it as output items. Ids derive from the input's length,
+    so they are unique within a conversation and identical on a replay."""
     names = {str(getattr(tool, "name", "")) for tool in tools} if tools else None
     decision: Decision = decide(input if isinstance(input, str) else list(input), names)
     turn = len(input) if isinstance(input, list) else 1

@@ -1,0 +1,329 @@
+"""The copilot's conversations: writes.
+
+A staff message is stored as ``queued`` and a worker is woken; the worker claims the oldest
+queued message of the conversation (one answer at a time per conversation, across workers:
+a lease on the conversation row), streams its answer and stores it. A message sent while an
+answer streams waits its turn (the default); with ``interrupt`` the answer in progress stops
+(kept as ``interrupted``) and the new message is answered next. A delegated task that ends or
+needs an approval adds a ``notice`` the copilot then sums up. Every new or changed message takes
+the conversation's next ``seq``, so a socket that reconnects catches up by number."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from tasks.copilot_events import messages_changed_on_commit
+from tasks.models import Conversation, ConversationMessage, ConversationTask, Task
+from tools_app.errors import ApplicationError
+
+logger = logging.getLogger(__name__)
+
+COPILOT_MESSAGE_TYPE = "copilot.answer"
+MAX_TITLE = 200
+
+MESSAGE_REQUIRED = "Write a message."
+MESSAGE_TOO_LONG = "A message is limited to {limit} characters."
+TITLE_REQUIRED = "Give the conversation a title."
+TITLE_TOO_LONG = f"A title is limited to {MAX_TITLE} characters."
+NOT_RETRYABLE = "Only a message whose answer failed can be asked again."
+
+Msg = ConversationMessage
+
+
+def _user_id(user: AbstractBaseUser | AnonymousUser | None) -> int | None:
+    return user.pk if user is not None and user.is_authenticated else None
+
+
+def copilot_wake_on_commit(conversation_id: int, *, interrupt: bool = False) -> None:
+    """Wakes a worker to answer the conversation once the message is committed (best effort:
+    a worker's sweep finds queued messages whose wake-up was lost)."""
+
+    def wake() -> None:
+        layer = get_channel_layer()
+        if layer is None:
+            return
+        try:
+            async_to_sync(layer.send)(
+                settings.WORKER_CHANNEL,
+                {
+                    "type": COPILOT_MESSAGE_TYPE,
+                    "conversation_id": conversation_id,
+                    "interrupt": interrupt,
+                },
+            )
+        except Exception:
+            logger.warning("Could not wake a worker for conversation %s", conversation_id)
+
+    transaction.on_commit(wake)
+
+
+def _next_seq(conversation_id: int) -> int:
+    Conversation.objects.filter(pk=conversation_id).update(
+        last_seq=F("last_seq") + 1, updated_at=timezone.now()
+    )
+    return Conversation.objects.values_list("last_seq", flat=True).get(pk=conversation_id)
+
+
+def _add(conversation_id: int, **fields: Any) -> Msg:
+    message = Msg.objects.create(
+        conversation_id=conversation_id, seq=_next_seq(conversation_id), **fields
+    )
+    messages_changed_on_commit(conversation_id=conversation_id, message_ids=[message.pk])
+    return message
+
+
+def _change(message: Msg, **fields: Any) -> Msg:
+    """Updates ``message`` and gives it the conversation's next number (it shows again)."""
+    fields["seq"] = _next_seq(message.conversation_id)
+    fields["updated_at"] = timezone.now()
+    Msg.objects.filter(pk=message.pk).update(**fields)
+    for name, value in fields.items():
+        setattr(message, name, value)
+    messages_changed_on_commit(conversation_id=message.conversation_id, message_ids=[message.pk])
+    return message
+
+
+def _clean_title(title: str) -> str:
+    title = " ".join((title or "").split())
+    if len(title) > MAX_TITLE:
+        raise ApplicationError(TITLE_TOO_LONG, {"field": "title"})
+    return title
+
+
+def clean_message_text(text: object) -> str:
+    """The text of a staff message, or a clear error (empty, oversized, not text)."""
+    if not isinstance(text, str) or not text.strip():
+        raise ApplicationError(MESSAGE_REQUIRED, {"field": "text"})
+    text = text.strip()
+    limit = settings.COPILOT_MAX_MESSAGE_CHARS
+    if len(text) > limit:
+        raise ApplicationError(MESSAGE_TOO_LONG.format(limit=limit), {"field": "text"})
+    return text
+
+
+# --- people -----------------------------------------------------------------------------------
+
+
+def conversation_create(*, user: AbstractBaseUser, title: str = "") -> Conversation:
+    return Conversation.objects.create(user_id=user.pk, title=_clean_title(title))
+
+
+def conversation_rename(*, conversation: Conversation, title: str) -> Conversation:
+    cleaned = _clean_title(title)
+    if not cleaned:
+        raise ApplicationError(TITLE_REQUIRED, {"field": "title"})
+    conversation.title = cleaned
+    conversation.save(update_fields=["title", "updated_at"])
+    return conversation
+
+
+def conversation_delete(*, conversation: Conversation) -> None:
+    conversation.delete()
+
+
+def conversation_mark_seen(*, conversation: Conversation) -> None:
+    if conversation.unseen_notices:
+        Conversation.objects.filter(pk=conversation.pk).update(unseen_notices=0)
+        conversation.unseen_notices = 0
+
+
+@transaction.atomic
+def message_post(
+    *,
+    conversation: Conversation,
+    text: object,
+    interrupt: bool = False,
+    context: dict[str, Any] | None = None,
+) -> Msg:
+    """Stores a staff message (queued) and wakes a worker to answer it. With ``interrupt``,
+    the answer in progress stops and this message is answered next; without, it waits its
+    turn. A first message names an untitled conversation."""
+    cleaned = clean_message_text(text)
+    locked = Conversation.objects.select_for_update().get(pk=conversation.pk)
+    if not locked.title:
+        first_line = cleaned.splitlines()[0]
+        title = first_line if len(first_line) <= 80 else first_line[:79] + "…"
+        Conversation.objects.filter(pk=locked.pk).update(title=title)
+        conversation.title = title
+    message = _add(
+        locked.pk,
+        role=Msg.Role.USER,
+        status=Msg.Status.QUEUED,
+        body=cleaned,
+        context=context or {},
+    )
+    if interrupt:
+        # The answer in progress, if any, ends as interrupted (the worker sees it at its next
+        # check, or at once through the wake-up); what waited before stays queued.
+        for answering in Msg.objects.filter(
+            conversation_id=locked.pk, role=Msg.Role.ASSISTANT, status=Msg.Status.ANSWERING
+        ):
+            _change(answering, status=Msg.Status.INTERRUPTED)
+    copilot_wake_on_commit(locked.pk, interrupt=interrupt)
+    return message
+
+
+@transaction.atomic
+def message_retry(*, conversation: Conversation, message_id: object) -> Msg:
+    """Asks a question again whose answer failed (the chat model was down)."""
+    message = (
+        Msg.objects.select_for_update()
+        .filter(
+            conversation_id=conversation.pk, pk=message_id if isinstance(message_id, int) else -1
+        )
+        .first()
+    )
+    if message is None or message.status != Msg.Status.FAILED or message.role == Msg.Role.ASSISTANT:
+        raise ApplicationError(NOT_RETRYABLE, {"field": "message_id"})
+    _change(message, status=Msg.Status.QUEUED)
+    copilot_wake_on_commit(conversation.pk)
+    return message
+
+
+# --- the worker -------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def answer_claim(*, conversation_id: int, owner: str) -> tuple[Msg, Msg] | None:
+    """Takes the conversation's oldest queued message to answer: ``(question, answer)``, the
+    answer an empty assistant message being written. None when nothing waits or another
+    worker's claim still holds."""
+    now = timezone.now()
+    conversation = Conversation.objects.select_for_update().filter(pk=conversation_id).first()
+    if conversation is None:
+        return None
+    held = (
+        conversation.answer_owner
+        and conversation.answer_owner != owner
+        and conversation.answer_lease_until is not None
+        and conversation.answer_lease_until > now
+    )
+    if held:
+        return None
+    question = (
+        Msg.objects.filter(conversation_id=conversation_id, status=Msg.Status.QUEUED)
+        .exclude(role=Msg.Role.ASSISTANT)
+        .order_by("seq", "id")
+        .first()
+    )
+    if question is None:
+        Conversation.objects.filter(pk=conversation_id).update(
+            answer_owner="", answer_lease_until=None
+        )
+        return None
+    # An answer left half-written by a dead worker ends as interrupted.
+    for stale in Msg.objects.filter(
+        conversation_id=conversation_id, role=Msg.Role.ASSISTANT, status=Msg.Status.ANSWERING
+    ):
+        _change(stale, status=Msg.Status.INTERRUPTED)
+    Conversation.objects.filter(pk=conversation_id).update(
+        answer_owner=owner,
+        answer_lease_until=now + timedelta(seconds=settings.COPILOT_ANSWER_LEASE_SECONDS),
+    )
+    _change(question, status=Msg.Status.ANSWERING)
+    answer = _add(
+        conversation_id, role=Msg.Role.ASSISTANT, status=Msg.Status.ANSWERING, reply_to=question
+    )
+    return question, answer
+
+
+def answer_heartbeat(*, conversation_id: int, answer_id: int, owner: str) -> bool:
+    """Renews the claim; False when the answer should stop (interrupted, or the claim lost)."""
+    now = timezone.now()
+    renewed = Conversation.objects.filter(pk=conversation_id, answer_owner=owner).update(
+        answer_lease_until=now + timedelta(seconds=settings.COPILOT_ANSWER_LEASE_SECONDS)
+    )
+    still = Msg.objects.filter(pk=answer_id, status=Msg.Status.ANSWERING).exists()
+    return bool(renewed) and still
+
+
+@transaction.atomic
+def answer_finish(
+    *,
+    question: Msg,
+    answer: Msg,
+    body: str,
+    status: str = Msg.Status.DONE,
+    error: str = "",
+    response_id: str | None = None,
+) -> Msg:
+    """Stores the answer (done, failed or interrupted) and settles its question: answered, or
+    failed (a Retry asks it again). An answer already marked interrupted stays so, with what
+    was written of it."""
+    current = Msg.objects.select_for_update().get(pk=answer.pk)
+    if current.status == Msg.Status.INTERRUPTED:
+        status = Msg.Status.INTERRUPTED
+    question_status = Msg.Status.FAILED if status == Msg.Status.FAILED else Msg.Status.DONE
+    _change(question, status=question_status)
+    _change(answer, status=status, body=body, error=error)
+    if response_id is not None and status == Msg.Status.DONE:
+        Conversation.objects.filter(pk=question.conversation_id).update(
+            last_response_id=response_id
+        )
+    return answer
+
+
+def answer_release(*, conversation_id: int, owner: str) -> None:
+    Conversation.objects.filter(pk=conversation_id, answer_owner=owner).update(
+        answer_owner="", answer_lease_until=None
+    )
+
+
+def conversations_waiting(*, limit: int = 200) -> list[int]:
+    """Conversations with a queued message and no live claim (a lost wake-up, a dead worker)."""
+    now = timezone.now()
+    ids = (
+        Msg.objects.filter(status=Msg.Status.QUEUED)
+        .exclude(role=Msg.Role.ASSISTANT)
+        .exclude(conversation__answer_lease_until__gt=now)
+        .values_list("conversation_id", flat=True)
+        .distinct()
+    )
+    return list(ids[:limit])
+
+
+def delegation_add(*, conversation_id: int, task: Task, message_id: int | None) -> bool:
+    """Records that the conversation delegated ``task`` (a card in it). False if it already
+    had it."""
+    _, created = ConversationTask.objects.get_or_create(
+        conversation_id=conversation_id, task=task, defaults={"message_id": message_id}
+    )
+    if not created and message_id is not None:
+        ConversationTask.objects.filter(conversation_id=conversation_id, task=task).update(
+            message_id=message_id
+        )
+    return created
+
+
+@transaction.atomic
+def notice_add(*, task_id: int, body: str) -> list[Msg]:
+    """A delegated task ended or needs an approval: a notice in each conversation that
+    delegated it, queued for the copilot to sum up, and the badge counts it."""
+    notices = []
+    for conversation_id in ConversationTask.objects.filter(task_id=task_id).values_list(
+        "conversation_id", flat=True
+    ):
+        notices.append(
+            _add(
+                conversation_id,
+                role=Msg.Role.NOTICE,
+                status=Msg.Status.QUEUED,
+                body=body,
+                task_id=task_id,
+            )
+        )
+        Conversation.objects.filter(pk=conversation_id).update(
+            unseen_notices=F("unseen_notices") + 1
+        )
+        copilot_wake_on_commit(conversation_id)
+    return notices

@@ -1,0 +1,307 @@
+"""The copilot end to end in the worker: delegation (tasks start at once and become cards),
+the task's outcome coming back as a notice the copilot sums up, messages queued behind an
+answer or interrupting it, a chat model that fails (and Retry), and what one request may
+start."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from agents import Model, ModelResponse
+from agents.models.openai_responses import OpenAIResponsesModel
+from asgiref.sync import sync_to_async
+from django.utils import timezone
+from pytest_django.fixtures import Settings as SettingsWrapper
+
+from tasks.agents.providers.offline_chat.model import OfflineChatModel
+from tasks.copilot.notices import get_notifier
+from tasks.copilot.runner import model_input
+from tasks.models import Conversation, ConversationMessage, ConversationTask, Task, Ticket
+from tasks.presentation.copilot import conversation_view
+from tasks.services.conversations import message_retry
+from tests.factories import make_ticket, make_user
+from tests.tasks.copilot.helpers import (
+    answer,
+    answers,
+    copilot_with,
+    new_conversation,
+    post,
+    thread,
+)
+from tests.tasks.task_helpers import call, final, run_task, turn
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
+
+Msg = ConversationMessage
+
+
+def billing_ticket(**kw: Any) -> Ticket:
+    defaults = {"category": "billing", "status": "open", "created_at": timezone.now()}
+    return make_ticket(**{**defaults, **kw})
+
+
+async def test_an_investigation_request_starts_tasks_at_once_and_shows_them_as_cards() -> None:
+    # given two open billing tickets from today, one closed, and one from last month
+    user = await sync_to_async(make_user)()
+    first = await sync_to_async(billing_ticket)()
+    second = await sync_to_async(billing_ticket)()
+    await sync_to_async(billing_ticket)(status="closed")
+    await sync_to_async(billing_ticket)(created_at=timezone.now() - timezone.timedelta(days=30))
+    conversation = await new_conversation(user)
+
+    # when the staff member asks, and the offline copilot answers
+    await post(conversation, "investigate every open billing ticket from today")
+    await answer(conversation)
+
+    # then both of today's open tickets have a queued task, started by that person
+    tasks = [t async for t in Task.objects.filter(created_by=user).select_related("ticket")]
+    assert sorted(t.ticket.number for t in tasks) == sorted([first.number, second.number])
+    assert all(t.status == Task.Status.QUEUED for t in tasks)
+    # and the answer names them, and carries their cards
+    (text,) = await answers(conversation)
+    assert text.startswith("Started 2 investigations:")
+    view = await sync_to_async(conversation_view)(conversation_id=conversation.pk)
+    reply = next(m for m in view.messages if m["role"] == "assistant")
+    assert sorted(card["task_id"] for card in reply["cards"]) == sorted(t.pk for t in tasks)
+    assert {card["status"] for card in reply["cards"]} == {"queued"}
+
+
+async def test_unknown_and_closed_tickets_are_named_with_the_reason() -> None:
+    user = await sync_to_async(make_user)()
+    open_one = await sync_to_async(billing_ticket)()
+    closed = await sync_to_async(billing_ticket)(status="closed")
+    conversation = await new_conversation(user)
+
+    await post(conversation, f"investigate #{open_one.number}, #{closed.number} and #99999")
+    await answer(conversation)
+
+    (text,) = await answers(conversation)
+    assert f"Started 1 investigation: #{open_one.number}" in text
+    assert f"Not started: #{closed.number}: Only new, open or pending tickets" in text
+    assert "Not started: #99999: No ticket with that number." in text
+
+
+async def test_a_request_over_the_limit_starts_nothing_and_says_the_limit(
+    settings: SettingsWrapper,
+) -> None:
+    settings.COPILOT_MAX_STARTS = 2
+    user = await sync_to_async(make_user)()
+    numbers = [(await sync_to_async(billing_ticket)()).number for _ in range(3)]
+    conversation = await new_conversation(user)
+
+    await post(conversation, "investigate " + ", ".join(f"#{n}" for n in numbers))
+    await answer(conversation)
+
+    (text,) = await answers(conversation)
+    assert text.startswith("I could not do that: That would start 3 investigations;")
+    assert "at most 2" in text
+    assert await Task.objects.acount() == 0
+
+
+async def test_a_delegated_task_that_completes_comes_back_as_a_notice_and_is_summed_up() -> None:
+    # given a scripted chat model that delegates one ticket
+    user = await sync_to_async(make_user)()
+    ticket = await sync_to_async(billing_ticket)()
+    conversation = await new_conversation(user)
+    await post(conversation, f"please look at #{ticket.number}")
+    await answer(
+        conversation,
+        [
+            turn(call("start_investigations", {"ticket_numbers": [ticket.number]}, id="c1")),
+            final("Started an investigation; I will report back."),
+        ],
+    )
+    delegated = await ConversationTask.objects.select_related("task").aget(
+        conversation=conversation
+    )
+
+    # when the task runs to the end in the worker
+    await run_task(delegated.task, [final("Refunded the duplicate charge of $49.00.")])
+    await get_notifier().drained()
+
+    # then the conversation has a notice for it, counted on the badge
+    notice = await Msg.objects.aget(conversation=conversation, role=Msg.Role.NOTICE)
+    assert notice.body == f"task {delegated.task_id} on #{ticket.number} completed."
+    assert notice.status == Msg.Status.QUEUED
+    assert (await Conversation.objects.aget(pk=conversation.pk)).unseen_notices == 1
+    # and the copilot sums it up from the task as it reads it
+    await answer(
+        conversation,
+        [
+            turn(call("get_task", {"task_id": delegated.task_id}, id="c2")),
+            final("The investigation is done: the duplicate was refunded."),
+        ],
+    )
+    roles = [(role, status) for role, status, _ in await thread(conversation)]
+    assert roles == [
+        ("user", "done"),
+        ("assistant", "done"),
+        ("notice", "done"),
+        ("assistant", "done"),
+    ]
+    assert (await answers(conversation))[-1] == (
+        "The investigation is done: the duplicate was refunded."
+    )
+
+
+async def test_the_offline_copilot_sums_up_a_task_that_needs_an_approval() -> None:
+    user = await sync_to_async(make_user)()
+    ticket = await sync_to_async(billing_ticket)()
+    conversation = await new_conversation(user)
+    await post(conversation, f"investigate #{ticket.number}")
+    await answer(conversation)
+    task = await Task.objects.aget(ticket=ticket)
+
+    # a notice as the worker would add it when the task paused for approval
+    from tasks.copilot.notices import notify_delegations
+
+    await sync_to_async(notify_delegations)({task.pk: "needs an approval"})
+    await answer(conversation)
+
+    summary = (await answers(conversation))[-1]
+    assert summary.startswith(f"Task {task.pk} on #{ticket.number} is queued")
+
+
+async def test_tasks_of_other_conversations_add_no_notice() -> None:
+    user = await sync_to_async(make_user)()
+    ticket = await sync_to_async(billing_ticket)()
+    conversation = await new_conversation(user)
+    from tasks.services.task_start import task_start_for_ticket
+
+    task, _ = await sync_to_async(task_start_for_ticket)(ticket=ticket, user=user)
+    await run_task(task, [final("Done.")])
+    await get_notifier().drained()
+
+    assert not await Msg.objects.filter(conversation=conversation).aexists()
+
+
+class HeldModel(Model):
+    """Streams "Working" then waits until released; then finishes its answer."""
+
+    def __init__(self) -> None:
+        self.release = asyncio.Event()
+        self.started = asyncio.Event()
+        self.inner = OfflineChatModel()
+
+    async def get_response(self, *args: Any, **kwargs: Any) -> ModelResponse:
+        raise NotImplementedError
+
+    async def stream_response(self, *args: Any, **kwargs: Any) -> AsyncIterator[Any]:
+        self.started.set()
+        await self.release.wait()
+        async for event in self.inner.stream_response(*args, **kwargs):
+            yield event
+
+
+async def test_a_message_sent_during_an_answer_waits_its_turn_by_default() -> None:
+    user = await sync_to_async(make_user)()
+    conversation = await new_conversation(user)
+    model = HeldModel()
+    copilot = copilot_with(model)
+    await post(conversation, "hello")
+    copilot.wake(conversation.pk)
+    await model.started.wait()
+
+    # when a second message comes while the first is being answered
+    await post(conversation, "how many refunds wait for approval?")
+    copilot.wake(conversation.pk)
+    model.release.set()
+    await copilot.join()
+
+    # then both are answered, in order
+    statuses = [(role, status) for role, status, _ in await thread(conversation)]
+    assert statuses == [
+        ("user", "done"),
+        ("assistant", "done"),
+        ("user", "done"),
+        ("assistant", "done"),
+    ]
+    texts = await answers(conversation)
+    assert "offline copilot" in texts[0]
+    assert texts[1] == "No refunds are waiting for approval."
+
+
+async def test_an_interrupting_message_stops_the_answer_and_is_answered_next() -> None:
+    user = await sync_to_async(make_user)()
+    conversation = await new_conversation(user)
+    model = HeldModel()
+    copilot = copilot_with(model)
+    await post(conversation, "hello")
+    copilot.wake(conversation.pk)
+    await model.started.wait()
+
+    # when the next message interrupts (the worker gets the wake-up with interrupt)
+    await post(conversation, "how many refunds wait for approval?", interrupt=True)
+    copilot.wake(conversation.pk, interrupt=True)
+    model.release.set()
+    await copilot.join()
+
+    statuses = [(role, status) for role, status, _ in await thread(conversation)]
+    assert statuses == [
+        ("user", "done"),
+        ("assistant", "interrupted"),
+        ("user", "done"),
+        ("assistant", "done"),
+    ]
+    assert (await answers(conversation))[-1] == "No refunds are waiting for approval."
+
+
+class DownModel(Model):
+    async def get_response(self, *args: Any, **kwargs: Any) -> ModelResponse:
+        raise ConnectionError("the chat model is down")
+
+    async def stream_response(self, *args: Any, **kwargs: Any) -> AsyncIterator[Any]:
+        raise ConnectionError("the chat model is down")
+        yield  # pragma: no cover
+
+
+async def test_a_chat_model_that_fails_leaves_an_error_message_and_a_retry() -> None:
+    user = await sync_to_async(make_user)()
+    conversation = await new_conversation(user)
+    question = await post(conversation, "hello")
+
+    await answer(conversation, DownModel())
+
+    rows = await thread(conversation)
+    assert [(role, status) for role, status, _ in rows] == [
+        ("user", "failed"),
+        ("assistant", "failed"),
+    ]
+    assert rows[1][2].startswith("The copilot could not answer:")
+    assert rows[1][2].endswith("Use Retry to ask again.")
+    view = await sync_to_async(conversation_view)(conversation_id=conversation.pk)
+    assert [m["retry"] for m in view.messages] == [True, False]
+
+    # when Retry is used and the model is back
+    await sync_to_async(message_retry)(conversation=conversation, message_id=question.pk)
+    await answer(conversation)
+
+    assert "offline copilot" in (await answers(conversation))[-1]
+    assert (await Msg.objects.aget(pk=question.pk)).status == Msg.Status.DONE
+
+
+async def test_the_responses_api_continues_from_the_previous_response() -> None:
+    user = await sync_to_async(make_user)()
+    conversation = await new_conversation(user)
+    first = await post(conversation, "hello")
+    await answer(conversation)
+    second = await post(conversation, "anything pending?")
+    from tasks.copilot_selectors import conversation_history
+
+    history = await sync_to_async(conversation_history)(
+        conversation_id=conversation.pk, before=second
+    )
+    assert history[0].pk == first.pk
+
+    responses = OpenAIResponsesModel(model="gpt-5-mini", openai_client=None)  # type: ignore[arg-type]
+    items, previous = model_input(history, second, model=responses, last_response_id="resp_1")
+    assert (items, previous) == ([{"role": "user", "content": "anything pending?"}], "resp_1")
+    # any other model gets the stored history
+    items, previous = model_input(
+        history, second, model=OfflineChatModel(), last_response_id="resp_1"
+    )
+    assert previous is None
+    assert [item["role"] for item in items] == ["user", "assistant", "user"]
