@@ -160,7 +160,9 @@ if not DATABASE_URL:
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the portal read while the in-process worker writes; IMMEDIATE transactions
-    # take the write lock up front instead of failing on upgrade ("database is locked").
+    # take the write lock up front instead of failing on upgrade ("database is locked"), and
+    # writers of one process queue on a lock rather than SQLite's sleeping busy handler.
+    DATABASES["default"]["ENGINE"] = "config.sqlite"
     DATABASES["default"]["OPTIONS"] = {
         "timeout": 20,
         "transaction_mode": "IMMEDIATE",

@@ -11,20 +11,26 @@ uses public APIs.
   agent's configuration, cached per agent by ``tasks.runtime.sdk_speedups``.
 * ``asgiref.sync.SyncToAsync.threadlocal`` (``main_event_loop``, ``main_event_loop_pid``):
   which event loop runs the sync code of this thread, so live publishing can hand messages to
-  it instead of blocking (``tasks.live.publisher``)."""
+  it instead of blocking (``tasks.live.publisher``).
+* ``django.db.backends.sqlite3.base.DatabaseWrapper._start_transaction_under_autocommit``,
+  ``_commit``, ``_rollback``, ``_close``: where a SQLite transaction begins and ends, so the
+  process's writers queue on a lock (``QueuedWritersSQLite``, the backend ``config.sqlite``)."""
 
 from __future__ import annotations
 
 import asyncio
 import os
+import threading
 from collections.abc import Callable
 from typing import Any
 
 from agents import _run_state_agent_identity
 from agents.models.interface import Model
 from asgiref.sync import SyncToAsync
+from django.db.backends.sqlite3 import base as sqlite_base
 
 MODEL_RUN_END_HOOK = "_cleanup_on_run_end"
+SQLITE_TRANSACTION_HOOKS = ("_start_transaction_under_autocommit", "_commit", "_rollback", "_close")
 AGENT_IDENTITY_SIGNATURE = "_agent_identity_signature"
 
 
@@ -62,3 +68,48 @@ def event_loop_of_this_thread() -> asyncio.AbstractEventLoop | None:
 
 def model_has_run_end_hook() -> bool:
     return callable(getattr(Model, MODEL_RUN_END_HOOK, None))
+
+
+# --- SQLite: the process's writers queue on a lock -------------------------------------------
+
+_write_lock = threading.Lock()
+
+
+class QueuedWritersSQLite(sqlite_base.DatabaseWrapper):
+    """SQLite whose writers of one process queue on a lock (see ``config.sqlite``)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._holds_write_lock = False
+
+    def _start_transaction_under_autocommit(self) -> None:
+        timeout = float(self.settings_dict.get("OPTIONS", {}).get("timeout", 5))
+        self._holds_write_lock = _write_lock.acquire(timeout=timeout)
+        try:
+            super()._start_transaction_under_autocommit()  # type: ignore[misc]
+        except BaseException:
+            self._release_write_lock()
+            raise
+
+    def _release_write_lock(self) -> None:
+        if self._holds_write_lock:
+            self._holds_write_lock = False
+            _write_lock.release()
+
+    def _commit(self) -> None:
+        try:
+            super()._commit()  # type: ignore[misc]
+        finally:
+            self._release_write_lock()
+
+    def _rollback(self) -> None:
+        try:
+            super()._rollback()  # type: ignore[misc]
+        finally:
+            self._release_write_lock()
+
+    def _close(self) -> None:
+        try:
+            super()._close()  # type: ignore[misc]
+        finally:
+            self._release_write_lock()

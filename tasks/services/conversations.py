@@ -62,34 +62,57 @@ def copilot_wake_on_commit(conversation_id: int, *, interrupt: bool = False) -> 
                 },
             )
         except Exception:
-            logger.warning("Could not wake a worker for conversation %s", conversation_id)
+            logger.warning(
+                "Could not wake a worker for conversation %s", conversation_id, exc_info=True
+            )
 
     transaction.on_commit(wake)
 
 
-def _next_seq(conversation_id: int) -> int:
-    Conversation.objects.filter(pk=conversation_id).update(
-        last_seq=F("last_seq") + 1, updated_at=timezone.now()
-    )
-    return Conversation.objects.values_list("last_seq", flat=True).get(pk=conversation_id)
+class Numbering:
+    """The conversation's next numbers, from its row locked for this transaction: messages
+    added or changed take one each; ``save`` stores the last one (with any other fields of
+    the conversation) in one UPDATE."""
+
+    def __init__(self, conversation_id: int, *, locked: Conversation | None = None) -> None:
+        if locked is None:
+            locked = (
+                Conversation.objects.select_for_update().only("last_seq").get(pk=conversation_id)
+            )
+        self.conversation_id = conversation_id
+        self.last = locked.last_seq
+        self.changed: list[int] = []
+
+    def take(self) -> int:
+        self.last += 1
+        return self.last
+
+    def save(self, **fields: Any) -> None:
+        Conversation.objects.filter(pk=self.conversation_id).update(
+            last_seq=self.last, updated_at=timezone.now(), **fields
+        )
+        if self.changed:
+            messages_changed_on_commit(
+                conversation_id=self.conversation_id, message_ids=self.changed
+            )
 
 
-def _add(conversation_id: int, **fields: Any) -> Msg:
+def _add(numbering: Numbering, **fields: Any) -> Msg:
     message = Msg.objects.create(
-        conversation_id=conversation_id, seq=_next_seq(conversation_id), **fields
+        conversation_id=numbering.conversation_id, seq=numbering.take(), **fields
     )
-    messages_changed_on_commit(conversation_id=conversation_id, message_ids=[message.pk])
+    numbering.changed.append(message.pk)
     return message
 
 
-def _change(message: Msg, **fields: Any) -> Msg:
+def _change(numbering: Numbering, message: Msg, **fields: Any) -> Msg:
     """Updates ``message`` and gives it the conversation's next number (it shows again)."""
-    fields["seq"] = _next_seq(message.conversation_id)
+    fields["seq"] = numbering.take()
     fields["updated_at"] = timezone.now()
     Msg.objects.filter(pk=message.pk).update(**fields)
     for name, value in fields.items():
         setattr(message, name, value)
-    messages_changed_on_commit(conversation_id=message.conversation_id, message_ids=[message.pk])
+    numbering.changed.append(message.pk)
     return message
 
 
@@ -149,14 +172,14 @@ def message_post(
     the answer in progress stops and this message is answered next; without, it waits its
     turn. A first message names an untitled conversation."""
     cleaned = clean_message_text(text)
-    locked = Conversation.objects.select_for_update().get(pk=conversation.pk)
-    if not locked.title:
+    numbering = Numbering(conversation.pk)
+    title: dict[str, str] = {}
+    if not conversation.title:
         first_line = cleaned.splitlines()[0]
-        title = first_line if len(first_line) <= 80 else first_line[:79] + "…"
-        Conversation.objects.filter(pk=locked.pk).update(title=title)
-        conversation.title = title
+        title["title"] = first_line if len(first_line) <= 80 else first_line[:79] + "…"
+        conversation.title = title["title"]
     message = _add(
-        locked.pk,
+        numbering,
         role=Msg.Role.USER,
         status=Msg.Status.QUEUED,
         body=cleaned,
@@ -166,10 +189,11 @@ def message_post(
         # The answer in progress, if any, ends as interrupted (the worker sees it at its next
         # check, or at once through the wake-up); what waited before stays queued.
         for answering in Msg.objects.filter(
-            conversation_id=locked.pk, role=Msg.Role.ASSISTANT, status=Msg.Status.ANSWERING
+            conversation_id=conversation.pk, role=Msg.Role.ASSISTANT, status=Msg.Status.ANSWERING
         ):
-            _change(answering, status=Msg.Status.INTERRUPTED)
-    copilot_wake_on_commit(locked.pk, interrupt=interrupt)
+            _change(numbering, answering, status=Msg.Status.INTERRUPTED)
+    numbering.save(**title)
+    copilot_wake_on_commit(conversation.pk, interrupt=interrupt)
     return message
 
 
@@ -185,7 +209,9 @@ def message_retry(*, conversation: Conversation, message_id: object) -> Msg:
     )
     if message is None or message.status != Msg.Status.FAILED or message.role == Msg.Role.ASSISTANT:
         raise ApplicationError(NOT_RETRYABLE, {"field": "message_id"})
-    _change(message, status=Msg.Status.QUEUED)
+    numbering = Numbering(conversation.pk)
+    _change(numbering, message, status=Msg.Status.QUEUED)
+    numbering.save()
     copilot_wake_on_commit(conversation.pk)
     return message
 
@@ -199,7 +225,12 @@ def answer_claim(*, conversation_id: int, owner: str) -> tuple[Msg, Msg] | None:
     answer an empty assistant message being written. None when nothing waits or another
     worker's claim still holds."""
     now = timezone.now()
-    conversation = Conversation.objects.select_for_update().filter(pk=conversation_id).first()
+    conversation = (
+        Conversation.objects.select_for_update()
+        .only("answer_owner", "answer_lease_until", "last_seq")
+        .filter(pk=conversation_id)
+        .first()
+    )
     if conversation is None:
         return None
     held = (
@@ -210,29 +241,31 @@ def answer_claim(*, conversation_id: int, owner: str) -> tuple[Msg, Msg] | None:
     )
     if held:
         return None
-    question = (
+    waiting = (
         Msg.objects.filter(conversation_id=conversation_id, status=Msg.Status.QUEUED)
         .exclude(role=Msg.Role.ASSISTANT)
         .order_by("seq", "id")
-        .first()
     )
+    question = waiting.first()
     if question is None:
-        Conversation.objects.filter(pk=conversation_id).update(
-            answer_owner="", answer_lease_until=None
-        )
+        if conversation.answer_owner:
+            Conversation.objects.filter(pk=conversation_id).update(
+                answer_owner="", answer_lease_until=None
+            )
         return None
+    numbering = Numbering(conversation_id, locked=conversation)
     # An answer left half-written by a dead worker ends as interrupted.
     for stale in Msg.objects.filter(
         conversation_id=conversation_id, role=Msg.Role.ASSISTANT, status=Msg.Status.ANSWERING
     ):
-        _change(stale, status=Msg.Status.INTERRUPTED)
-    Conversation.objects.filter(pk=conversation_id).update(
+        _change(numbering, stale, status=Msg.Status.INTERRUPTED)
+    _change(numbering, question, status=Msg.Status.ANSWERING)
+    answer = _add(
+        numbering, role=Msg.Role.ASSISTANT, status=Msg.Status.ANSWERING, reply_to=question
+    )
+    numbering.save(
         answer_owner=owner,
         answer_lease_until=now + timedelta(seconds=settings.COPILOT_ANSWER_LEASE_SECONDS),
-    )
-    _change(question, status=Msg.Status.ANSWERING)
-    answer = _add(
-        conversation_id, role=Msg.Role.ASSISTANT, status=Msg.Status.ANSWERING, reply_to=question
     )
     return question, answer
 
@@ -260,16 +293,17 @@ def answer_finish(
     """Stores the answer (done, failed or interrupted) and settles its question: answered, or
     failed (a Retry asks it again). An answer already marked interrupted stays so, with what
     was written of it."""
-    current = Msg.objects.select_for_update().get(pk=answer.pk)
+    numbering = Numbering(question.conversation_id)
+    current = Msg.objects.only("status").get(pk=answer.pk)
     if current.status == Msg.Status.INTERRUPTED:
         status = Msg.Status.INTERRUPTED
     question_status = Msg.Status.FAILED if status == Msg.Status.FAILED else Msg.Status.DONE
-    _change(question, status=question_status)
-    _change(answer, status=status, body=body, error=error)
+    _change(numbering, question, status=question_status)
+    _change(numbering, answer, status=status, body=body, error=error)
     if response_id is not None and status == Msg.Status.DONE:
-        Conversation.objects.filter(pk=question.conversation_id).update(
-            last_response_id=response_id
-        )
+        numbering.save(last_response_id=response_id)
+    else:
+        numbering.save()
     return answer
 
 
@@ -313,17 +347,16 @@ def notice_add(*, task_id: int, body: str) -> list[Msg]:
     for conversation_id in ConversationTask.objects.filter(task_id=task_id).values_list(
         "conversation_id", flat=True
     ):
+        numbering = Numbering(conversation_id)
         notices.append(
             _add(
-                conversation_id,
+                numbering,
                 role=Msg.Role.NOTICE,
                 status=Msg.Status.QUEUED,
                 body=body,
                 task_id=task_id,
             )
         )
-        Conversation.objects.filter(pk=conversation_id).update(
-            unseen_notices=F("unseen_notices") + 1
-        )
+        numbering.save(unseen_notices=F("unseen_notices") + 1)
         copilot_wake_on_commit(conversation_id)
     return notices

@@ -1,5 +1,5 @@
 """One test per private library name AgentDesk uses (``tasks.compat``): each fails loudly when
-an upgrade of the Agents SDK or asgiref moves or renames it."""
+an upgrade of the Agents SDK, asgiref or Django moves or renames it."""
 
 from __future__ import annotations
 
@@ -76,3 +76,14 @@ async def test_asgiref_records_the_event_loop_of_a_sync_to_async_thread():
     thread.start()
     thread.join()
     assert elsewhere == [None]
+
+
+@pytest.mark.parametrize("name", compat.SQLITE_TRANSACTION_HOOKS)
+async def test_django_sqlite_still_begins_and_ends_transactions_where_the_queued_writers_hook_in(
+    name: str,
+) -> None:
+    from django.db.backends.sqlite3.base import DatabaseWrapper
+
+    assert callable(getattr(DatabaseWrapper, name, None)), name
+    # and the queued backend overrides each of them
+    assert name in compat.QueuedWritersSQLite.__dict__

@@ -44,7 +44,7 @@ class Command(BaseCommand):
             connection = connections["default"]
             connection.close()
             connection.settings_dict.update(
-                ENGINE="django.db.backends.sqlite3",
+                ENGINE="config.sqlite",  # as in the embedded setup
                 NAME=str(Path(tmp) / "bench.sqlite3"),
                 OPTIONS={
                     "timeout": 20,

@@ -46,6 +46,35 @@ async def test_the_gate_admits_as_many_runs_as_it_has_slots_then_in_arrival_orde
 
 
 @pytest.mark.asyncio
+async def test_a_hold_puts_a_waiting_person_first_and_lets_the_runs_go_on_after():
+    gate = TurnGate(2, budget=3600)
+    running = await gate.acquire()  # a turn under way finishes as usual
+
+    release = gate.hold(limit=3600)  # someone waits for the copilot's first token
+    blocked = asyncio.create_task(gate.acquire())
+    for _ in range(10):
+        await asyncio.sleep(0)
+    assert not blocked.done() and gate.active == 1  # a free slot, yet no new pass
+
+    release()
+    admitted = await asyncio.wait_for(blocked, timeout=1)
+    release()  # twice is harmless
+    assert gate.held == 0 and gate.active == 2
+    running.release()
+    admitted.release()
+
+
+@pytest.mark.asyncio
+async def test_a_hold_ends_by_itself_after_its_limit():
+    gate = TurnGate(1, budget=3600)
+    gate.hold(limit=0)  # a forgotten release never starves the runs
+    admitted = await asyncio.wait_for(gate.acquire(), timeout=1)
+
+    assert gate.held == 0
+    admitted.release()
+
+
+@pytest.mark.asyncio
 async def test_a_pass_held_past_its_budget_stops_holding_the_others_back():
     gate = TurnGate(1, budget=3600)  # the test fires the budget timer itself
     slow = await gate.acquire()  # e.g. a run inside a slow tool call
