@@ -1,7 +1,8 @@
 """The worker's Channels consumer on ``settings.WORKER_CHANNEL`` (``manage.py runworker``).
 
-Thin: each ``task.run`` message schedules a claim on the process's worker and returns at
-once, so one slow task never holds up the next message. Importing this module imports the
+Thin: each ``task.run`` message schedules a claim on the process's worker (each
+``copilot.answer`` message, an answer) and returns at once, so one slow task never holds up
+the next message. Importing this module imports the
 agent (through the worker), so ``runworker`` loads it at start, not on the first message."""
 
 from __future__ import annotations
@@ -28,6 +29,10 @@ class TaskWorkerConsumer(AsyncConsumer):
     async def task_run(self, message: dict[str, Any]) -> None:
         worker = get_worker()
         # The first message of a runworker process also starts its sweeps (lost wake-ups,
-        # dead workers' tasks).
+        # dead workers' tasks, unanswered copilot messages).
         worker.start_sweeper()
         worker.dispatch(message)
+
+    async def copilot_answer(self, message: dict[str, Any]) -> None:
+        """A copilot conversation to answer (``tasks.copilot.runner``), next to the tasks."""
+        await self.task_run(message)
