@@ -139,6 +139,17 @@ class LiveConsumer(AsyncWebsocketConsumer):
         get_access_watch().remove(self)
         await self.leave_groups()
 
+    async def after_seq_param(self) -> int | None:
+        """``?after_seq=N`` of the URL (subscribe from the start); None when absent or invalid
+        (then the client hears why, and the socket waits for a subscribe frame)."""
+        after = self.query_param("after_seq")
+        if after is None:
+            return None
+        if not after.isdecimal():
+            await self.send_error(p.BAD_REQUEST, p.AFTER_SEQ_INVALID)
+            return None
+        return int(after)
+
     def query_param(self, name: str) -> str | None:
         raw = self.scope.get("query_string", b"").decode("latin-1")
         values = parse_qs(raw).get(name)

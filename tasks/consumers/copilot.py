@@ -103,12 +103,9 @@ class CopilotConsumer(LiveConsumer):
         return [conversation_group(self.conversation_id)]
 
     async def connected(self) -> None:
-        after = self.query_param("after_seq")
+        after = await self.after_seq_param()
         if after is not None:
-            if not after.isdecimal():
-                await self.send_error(p.BAD_REQUEST, p.AFTER_SEQ_INVALID)
-                return
-            self.subscribe(int(after))
+            self.subscribe(after)
 
     async def disconnect(self, code: int) -> None:
         for job in (self.refresher, self.card_job):

@@ -47,12 +47,9 @@ class TaskEventsConsumer(LiveConsumer):
         return [task_group(self.task_id)]
 
     async def connected(self) -> None:
-        after = self.query_param("after_seq")
+        after = await self.after_seq_param()
         if after is not None:
-            if not after.isdecimal():
-                await self.send_error(p.BAD_REQUEST, p.AFTER_SEQ_INVALID)
-                return
-            self.start_catch_up(int(after))
+            self.start_catch_up(after)
 
     async def disconnect(self, code: int) -> None:
         if getattr(self, "job", None) is not None and self.job is not None:

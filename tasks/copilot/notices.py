@@ -49,7 +49,7 @@ def notify_delegations(changes: dict[int, str]) -> int:
     for task_id in sorted(delegated):
         number = tickets.get(task_id)
         where = f" on #{number}" if number else ""
-        added += len(notice_add(task_id=task_id, body=f"task {task_id}{where} {changes[task_id]}."))
+        added += len(notice_add(task_id=task_id, body=f"Task {task_id}{where} {changes[task_id]}."))
     return added
 
 

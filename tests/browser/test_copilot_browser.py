@@ -6,6 +6,7 @@ second a turn, the offline copilot at once)."""
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import pytest
@@ -17,6 +18,8 @@ from tests.browser.test_live_browser import paced_server  # noqa: F401 (fixture)
 pytestmark = pytest.mark.browser
 
 RUN_TIMEOUT = 30_000
+# Set SCREENSHOT_DIR to keep a screenshot of the page (it never goes in the repository).
+SCREENSHOT_DIR = os.environ.get("SCREENSHOT_DIR", "")
 
 
 @pytest.fixture
@@ -92,3 +95,5 @@ def test_delegate_keep_talking_and_hear_back(paced_page: Any) -> None:
     assert all(
         card["status"] in ("status-completed", "status-awaiting_approval") for card in cards(page)
     )
+    if SCREENSHOT_DIR:
+        page.screenshot(path=f"{SCREENSHOT_DIR}/copilot.png", full_page=True)

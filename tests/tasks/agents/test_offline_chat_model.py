@@ -199,7 +199,7 @@ def test_the_approvals_answer_gives_the_count_and_the_total_the_tool_returned() 
 
 
 def test_a_task_update_is_summed_up_from_the_task_as_read() -> None:
-    notice = "[Task update] task 7 on #1004 completed."
+    notice = "[Task update] Task 7 on #1004 completed."
     assert first_call(notice) == ("get_task", {"task_id": 7})
     task = {
         "task_id": 7,

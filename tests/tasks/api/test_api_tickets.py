@@ -13,16 +13,10 @@ from tasks.api.errors import BODY_UNPARSABLE
 from tasks.api.schemas import EMAIL_INVALID
 from tasks.models import Ticket, TicketMessage
 from tasks.services.tickets import BODY_REQUIRED, REQUESTER_REQUIRED, ticket_add_note
-from tests.factories import make_api_token, make_customer, make_ticket, make_user
+from tests.factories import make_customer, make_ticket, make_user
 from tools_app.selectors import CUSTOMER_NOT_FOUND
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def api(staff_user) -> Client:
-    _, key = make_api_token(user=staff_user)
-    return Client(headers={"Authorization": f"Bearer {key}"})
 
 
 def post(api: Client, payload: object, **kw) -> object:

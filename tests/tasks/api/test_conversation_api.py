@@ -10,27 +10,12 @@ from django.test import Client
 
 from tasks.models import Conversation, ConversationMessage
 from tests.factories import make_api_token, make_user
+from tests.tasks.api.helpers import error, post
 from tests.tasks.copilot.helpers import answer
 
 pytestmark = pytest.mark.django_db
 
 Msg = ConversationMessage
-
-
-@pytest.fixture
-def api(staff_user) -> Client:
-    _, key = make_api_token(user=staff_user)
-    return Client(headers={"Authorization": f"Bearer {key}"})
-
-
-def post(api: Client, url: str, payload: object | None = None):
-    return api.post(url, payload or {}, content_type="application/json")
-
-
-def error(response, status: int = 400) -> tuple[str | None, str]:
-    assert response.status_code == status, response.content
-    detail = response.json()["detail"][0]
-    return detail["field"], detail["message"]
 
 
 def test_create_list_rename_and_delete(api, staff_user):

@@ -3,32 +3,16 @@
 from __future__ import annotations
 
 import pytest
-from django.test import Client
 
 from tasks.api.tasks import TASK_INPUT_CHOICE
 from tasks.events import TaskEventType, events_store
 from tasks.models import ApprovalRequest, Task, Ticket, Todo
 from tasks.services.task_lifecycle import FOLLOW_UP_WHILE_ACTIVE, TASK_NOT_RETRYABLE
 from tasks.services.task_start import TICKET_NOT_WORKABLE
-from tests.factories import make_api_token, make_ticket
+from tests.factories import make_ticket
+from tests.tasks.api.helpers import error, post
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def api(staff_user) -> Client:
-    _, key = make_api_token(user=staff_user)
-    return Client(headers={"Authorization": f"Bearer {key}"})
-
-
-def post(api: Client, url: str, payload: object | None = None):
-    return api.post(url, payload or {}, content_type="application/json")
-
-
-def error(response, status: int = 400) -> tuple[str | None, str]:
-    assert response.status_code == status, response.content
-    detail = response.json()["detail"][0]
-    return detail["field"], detail["message"]
 
 
 def test_start_a_ticket_task_returns_201_at_once(api, staff_user):

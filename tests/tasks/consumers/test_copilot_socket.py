@@ -167,7 +167,7 @@ async def test_a_delegated_tasks_card_and_completion_notice_arrive_live_and_afte
     while not (seen_notice() and seen_completed_card()):
         frames.append(await receive(socket))
     notice = next(f for f in frames if f["type"] == "message")
-    assert notice["message"]["body"] == f"task {delegated.task_id} on #{ticket.number} completed."
+    assert notice["message"]["body"] == f"Task {delegated.task_id} on #{ticket.number} completed."
     await socket.disconnect()
 
     # and a socket that reconnects after the answer gets the notice once, nothing older

@@ -124,7 +124,7 @@ async def test_a_delegated_task_that_completes_comes_back_as_a_notice_and_is_sum
 
     # then the conversation has a notice for it, counted on the badge
     notice = await Msg.objects.aget(conversation=conversation, role=Msg.Role.NOTICE)
-    assert notice.body == f"task {delegated.task_id} on #{ticket.number} completed."
+    assert notice.body == f"Task {delegated.task_id} on #{ticket.number} completed."
     assert notice.status == Msg.Status.QUEUED
     assert (await Conversation.objects.aget(pk=conversation.pk)).unseen_notices == 1
     # and the copilot sums it up from the task as it reads it

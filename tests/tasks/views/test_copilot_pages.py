@@ -60,7 +60,7 @@ def test_the_copilot_link_counts_task_updates_until_the_conversation_is_seen(
     from tasks.services.conversations import delegation_add
 
     delegation_add(conversation_id=conversation.pk, task=task, message_id=None)
-    notice_add(task_id=task.pk, body=f"task {task.pk} completed.")
+    notice_add(task_id=task.pk, body=f"Task {task.pk} completed.")
 
     backlog = staff_client.get("/").content.decode()
     assert 'class="nav-badge"' in backlog and ">1</span>" in backlog
