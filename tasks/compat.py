@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -28,6 +27,8 @@ from agents import _run_state_agent_identity
 from agents.models.interface import Model
 from asgiref.sync import SyncToAsync
 from django.db.backends.sqlite3 import base as sqlite_base
+
+from tasks.runtime.write_queue import write_queue
 
 MODEL_RUN_END_HOOK = "_cleanup_on_run_end"
 SQLITE_TRANSACTION_HOOKS = ("_start_transaction_under_autocommit", "_commit", "_rollback", "_close")
@@ -72,11 +73,10 @@ def model_has_run_end_hook() -> bool:
 
 # --- SQLite: the process's writers queue on a lock -------------------------------------------
 
-_write_lock = threading.Lock()
-
 
 class QueuedWritersSQLite(sqlite_base.DatabaseWrapper):
-    """SQLite whose writers of one process queue on a lock (see ``config.sqlite``)."""
+    """SQLite whose writers of one process take turns, people first (see ``config.sqlite``
+    and ``tasks.runtime.write_queue``)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -84,7 +84,7 @@ class QueuedWritersSQLite(sqlite_base.DatabaseWrapper):
 
     def _start_transaction_under_autocommit(self) -> None:
         timeout = float(self.settings_dict.get("OPTIONS", {}).get("timeout", 5))
-        self._holds_write_lock = _write_lock.acquire(timeout=timeout)
+        self._holds_write_lock = write_queue.acquire(timeout=timeout)
         try:
             super()._start_transaction_under_autocommit()  # type: ignore[misc]
         except BaseException:
@@ -94,7 +94,7 @@ class QueuedWritersSQLite(sqlite_base.DatabaseWrapper):
     def _release_write_lock(self) -> None:
         if self._holds_write_lock:
             self._holds_write_lock = False
-            _write_lock.release()
+            write_queue.release()
 
     def _commit(self) -> None:
         try:

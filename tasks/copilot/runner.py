@@ -136,14 +136,13 @@ class Copilot:
                 self._again.discard(conversation_id)
                 release = self.gate.hold() if self.gate is not None else _nothing
                 try:
-                    claimed = await db(answer_claim)(
-                        conversation_id=conversation_id, owner=self.owner
-                    )
+                    # One trip to the database thread: the claim and what the answer reads.
+                    claimed = await db(_claim)(conversation_id, self.owner)
                     if claimed is None:
                         if conversation_id in self._again:
                             continue
                         return
-                    await self._answer(conversation_id, *claimed, first_token=release)
+                    await self._answer(claimed, first_token=release)
                 finally:
                     release()
         except Exception:
@@ -154,14 +153,10 @@ class Copilot:
                 await db(answer_release)(conversation_id=conversation_id, owner=self.owner)
 
     async def _answer(
-        self,
-        conversation_id: int,
-        question: Msg,
-        answer: Msg,
-        *,
-        first_token: Callable[[], None] = lambda: None,
+        self, claimed: Claimed, *, first_token: Callable[[], None] = lambda: None
     ) -> None:
-        conversation, history = await db(_conversation_and_history)(conversation_id, question)
+        conversation, question, answer, history = claimed
+        conversation_id = conversation.pk
         model, _name = self.model_factory()
         items, previous_response_id = model_input(
             history, question, model=model, last_response_id=conversation.last_response_id
@@ -248,11 +243,19 @@ def _nothing() -> None:
     return None
 
 
-def _conversation_and_history(
-    conversation_id: int, question: Msg
-) -> tuple[Conversation, list[Msg]]:
+Claimed = tuple[Conversation, Msg, Msg, list[Msg]]
+
+
+def _claim(conversation_id: int, owner: str) -> Claimed | None:
+    """The next question to answer (claimed), its empty answer, the conversation and the
+    history before the question; None when nothing waits or another worker answers."""
+    claimed = answer_claim(conversation_id=conversation_id, owner=owner)
+    if claimed is None:
+        return None
+    question, answer = claimed
     conversation = Conversation.objects.get(pk=conversation_id)
-    return conversation, conversation_history(conversation_id=conversation_id, before=question)
+    history = conversation_history(conversation_id=conversation_id, before=question)
+    return conversation, question, answer, history
 
 
 def _text_delta(event: Any) -> str:

@@ -17,6 +17,8 @@ from concurrent.futures import ThreadPoolExecutor
 from asgiref.sync import sync_to_async
 from django.db import close_old_connections, connection
 
+from tasks.runtime.write_queue import mark_interactive
+
 
 def shared_thread_only() -> bool:
     name = str(connection.settings_dict.get("NAME", ""))
@@ -45,5 +47,10 @@ class DatabasePool:
         if shared_thread_only():
             return sync_to_async(func)
         if self._pool is None:
-            self._pool = ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix=self.name)
+            self._pool = ThreadPoolExecutor(
+                max_workers=self.threads,
+                thread_name_prefix=self.name,
+                # A person waits for these threads' writes: they go before background ones.
+                initializer=mark_interactive,
+            )
         return sync_to_async(_guarded(func), thread_sensitive=False, executor=self._pool)

@@ -10,15 +10,13 @@ import pytest
 from django.db import connection, connections, transaction
 
 from config.sqlite import base as sqlite_base
+from tasks.runtime.write_queue import write_queue
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def _free() -> bool:
-    acquired = sqlite_base._write_lock.acquire(blocking=False)
-    if acquired:
-        sqlite_base._write_lock.release()
-    return acquired
+    return not write_queue.busy
 
 
 def test_the_configured_sqlite_backend_is_the_queued_one() -> None:
@@ -103,3 +101,40 @@ class _atomic:
             self.db._commit()
         else:
             self.db._rollback()
+
+
+def test_a_persons_write_goes_before_background_writes_waiting_at_the_same_time() -> None:
+    from tasks.runtime.write_queue import WriteQueue
+
+    queue = WriteQueue()
+    assert queue.acquire(timeout=1, interactive=False)  # a group commit under way
+    order: list[str] = []
+
+    def take(who: str, interactive: bool) -> None:
+        assert queue.acquire(timeout=5, interactive=interactive)
+        order.append(who)
+        queue.release()
+
+    background = threading.Thread(target=take, args=("background", False))
+    background.start()
+    person = threading.Thread(target=take, args=("person", True))
+    person.start()
+    deadline = threading.Event()
+    while queue._people == 0 and not deadline.wait(0.01):
+        pass
+    queue.release()
+    background.join(5)
+    person.join(5)
+
+    assert order == ["person", "background"]
+
+
+def test_a_background_write_is_not_held_back_past_its_timeout() -> None:
+    from tasks.runtime.write_queue import WriteQueue
+
+    queue = WriteQueue()
+    queue._people = 1  # a person's write that never comes
+
+    assert not queue.acquire(timeout=0.05, interactive=False)
+    queue._people = 0
+    assert queue.acquire(timeout=0.05, interactive=False)
