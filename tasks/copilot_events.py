@@ -23,6 +23,9 @@ class ConversationListener(Protocol):
     async def cards_added(self, *, conversation_id: int, task_ids: list[int]) -> None:
         """Tasks the conversation delegated (its sockets follow them from now on)."""
 
+    def unseen_changed(self, *, user_id: int) -> None:
+        """From sync code, after the commit: the user's count of unseen task updates."""
+
 
 _listeners: list[ConversationListener] = []
 
@@ -39,6 +42,17 @@ def messages_changed_on_commit(*, conversation_id: int, message_ids: list[int]) 
         for listener in list(_listeners):
             try:
                 listener.messages_changed(conversation_id=conversation_id, message_ids=ids)
+            except Exception:
+                logger.warning("A conversation listener failed", exc_info=True)
+
+    transaction.on_commit(tell)
+
+
+def unseen_changed_on_commit(*, user_id: int) -> None:
+    def tell() -> None:
+        for listener in list(_listeners):
+            try:
+                listener.unseen_changed(user_id=user_id)
             except Exception:
                 logger.warning("A conversation listener failed", exc_info=True)
 

@@ -11,6 +11,7 @@ from django.urls import path
 from tasks.consumers import DashboardConsumer, TaskEventsConsumer, TicketConsumer
 from tasks.consumers.auth import ApiTokenAuthMiddleware
 from tasks.consumers.copilot import CopilotConsumer
+from tasks.consumers.me import MeConsumer
 from tasks.runtime.consumer import TaskWorkerConsumer
 
 # Behind AllowedHostsOriginValidator(AuthMiddlewareStack(...)) in config/asgi.py; API clients
@@ -19,6 +20,7 @@ websocket_urlpatterns: list[Any] = [
     path("ws/tasks/<int:task_id>/", ApiTokenAuthMiddleware(TaskEventsConsumer.as_asgi())),
     path("ws/tickets/<int:number>/", ApiTokenAuthMiddleware(TicketConsumer.as_asgi())),
     path("ws/dashboard/", ApiTokenAuthMiddleware(DashboardConsumer.as_asgi())),
+    path("ws/me/", ApiTokenAuthMiddleware(MeConsumer.as_asgi())),
     path(
         "ws/copilot/<int:conversation_id>/",
         ApiTokenAuthMiddleware(CopilotConsumer.as_asgi()),

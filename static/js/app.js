@@ -97,3 +97,27 @@ document.addEventListener("click", function (event) {
     drawer.hidden = true;
   }
 });
+
+// The Copilot link's badge, live on every page: task updates not seen yet (ws/me/).
+document.addEventListener("DOMContentLoaded", function () {
+  var badge = document.querySelector("[data-copilot-unseen]");
+  if (!badge || !window.WebSocket) return;
+  var delay = 1000;
+  function connect() {
+    var scheme = location.protocol === "https:" ? "wss://" : "ws://";
+    var socket = new WebSocket(scheme + location.host + "/ws/me/");
+    socket.onmessage = function (event) {
+      var frame = JSON.parse(event.data);
+      if (frame.type !== "unseen") return;
+      delay = 1000;
+      badge.textContent = String(frame.count);
+      badge.hidden = !frame.count;
+    };
+    socket.onclose = function (event) {
+      if (event.code === 4403) return;
+      setTimeout(connect, delay);
+      delay = Math.min(delay * 2, 30000);
+    };
+  }
+  connect();
+});

@@ -62,6 +62,9 @@ class FirstDelta:
     async def cards_added(self, *, conversation_id: int, task_ids: list[int]) -> None:
         return None
 
+    def unseen_changed(self, *, user_id: int) -> None:
+        return None
+
 
 def _setup() -> Conversation:
     user, _ = get_user_model().objects.get_or_create(

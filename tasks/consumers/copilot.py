@@ -37,7 +37,7 @@ from tasks.live.outgoing import batch_events
 from tasks.live.threads import in_live_thread
 from tasks.models import Conversation
 from tasks.presentation.copilot import cards_for, conversation_view
-from tasks.services.conversations import message_post, message_retry
+from tasks.services.conversations import conversation_mark_seen, message_post, message_retry
 from tools_app.errors import ApplicationError
 
 logger = logging.getLogger(__name__)
@@ -80,6 +80,12 @@ def _retry(conversation_id: int, user_id: int, message_id: Any) -> int:
     if conversation is None:
         raise ApplicationError(CONVERSATION_NOT_FOUND_MESSAGE)
     return message_retry(conversation=conversation, message_id=message_id).pk
+
+
+def _mark_seen(conversation_id: int, user_id: int) -> None:
+    conversation = conversation_for_user(user_id=user_id, conversation_id=conversation_id)
+    if conversation is not None:
+        conversation_mark_seen(conversation=conversation)
 
 
 class CopilotConsumer(LiveConsumer):
@@ -200,6 +206,9 @@ class CopilotConsumer(LiveConsumer):
             )
         self.last_seq = max(synced, view.last_seq)
         await self.send(text_data=p.dumps({"type": "synced", "seq": self.last_seq}))
+        if any(m["role"] == "notice" for m in view.messages):
+            # Someone has this conversation open: its task updates are seen.
+            await in_live_thread(_mark_seen)(self.conversation_id, self.user_id)
 
     async def follow_tasks(self, task_ids: list[int]) -> None:
         for task_id in task_ids:

@@ -27,3 +27,8 @@ def is_ticket_group(group: str) -> bool:
 def conversation_group(conversation_id: int) -> str:
     """The group of one copilot conversation's sockets."""
     return f"copilot-{int(conversation_id)}"
+
+
+def user_group(user_id: int) -> str:
+    """The group of one staff member's open pages (``ws/me/``: the Copilot link's badge)."""
+    return f"user-{int(user_id)}"

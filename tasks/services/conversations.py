@@ -22,7 +22,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from tasks.copilot_events import messages_changed_on_commit
+from tasks.copilot_events import messages_changed_on_commit, unseen_changed_on_commit
 from tasks.models import Conversation, ConversationMessage, ConversationTask, Task
 from tools_app.errors import ApplicationError
 
@@ -158,6 +158,7 @@ def conversation_mark_seen(*, conversation: Conversation) -> None:
     if conversation.unseen_notices:
         Conversation.objects.filter(pk=conversation.pk).update(unseen_notices=0)
         conversation.unseen_notices = 0
+        unseen_changed_on_commit(user_id=conversation.user_id)
 
 
 @transaction.atomic
@@ -344,8 +345,8 @@ def notice_add(*, task_id: int, body: str) -> list[Msg]:
     """A delegated task ended or needs an approval: a notice in each conversation that
     delegated it, queued for the copilot to sum up, and the badge counts it."""
     notices = []
-    for conversation_id in ConversationTask.objects.filter(task_id=task_id).values_list(
-        "conversation_id", flat=True
+    for conversation_id, user_id in ConversationTask.objects.filter(task_id=task_id).values_list(
+        "conversation_id", "conversation__user_id"
     ):
         numbering = Numbering(conversation_id)
         notices.append(
@@ -358,5 +359,6 @@ def notice_add(*, task_id: int, body: str) -> list[Msg]:
             )
         )
         numbering.save(unseen_notices=F("unseen_notices") + 1)
+        unseen_changed_on_commit(user_id=user_id)
         copilot_wake_on_commit(conversation_id)
     return notices

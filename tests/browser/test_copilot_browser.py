@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from tests.browser.conftest import login, wait_for_js
-from tests.browser.seed import BILLING_TICKET, SHIPPING_TICKET
+from tests.browser.seed import BILLING_TICKET, HOWTO_TICKET, SHIPPING_TICKET
 from tests.browser.test_live_browser import paced_server  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.browser
@@ -97,3 +97,27 @@ def test_delegate_keep_talking_and_hear_back(paced_page: Any) -> None:
     )
     if SCREENSHOT_DIR:
         page.screenshot(path=f"{SCREENSHOT_DIR}/copilot.png", full_page=True)
+
+
+def test_the_copilot_link_counts_task_updates_on_other_pages_live(paced_page: Any) -> None:
+    page = paced_page
+    login(page)
+    page.goto("/copilot/")
+    page.click("text=New conversation")
+    wait_for_js(page, "() => document.querySelector('[data-copilot-form]')?.dataset.connected")
+
+    # when a staff member delegates a ticket and goes on to the backlog
+    send(page, f"investigate #{HOWTO_TICKET}")
+    wait_for_js(page, "() => document.querySelectorAll('.copilot-card').length === 1")
+    page.goto("/")
+    badge = page.locator("[data-copilot-unseen]")
+    assert badge.is_hidden()
+
+    # then the Copilot link counts the task's update as it comes, without a reload
+    wait_for_js(page, "() => !document.querySelector('[data-copilot-unseen]').hidden", RUN_TIMEOUT)
+    assert badge.inner_text() == "1"
+
+    # and reading it there clears the count
+    page.click("[data-copilot-link]")
+    wait_for_js(page, "() => document.querySelectorAll('.copilot-msg.role-notice').length === 1")
+    wait_for_js(page, "() => document.querySelector('[data-copilot-unseen]').hidden")

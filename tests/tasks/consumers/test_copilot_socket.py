@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from tasks.copilot.notices import get_notifier
 from tasks.live import protocol as p
-from tasks.models import ConversationTask, Task
+from tasks.models import Conversation, ConversationTask, Task
 from tests.factories import make_ticket, make_user
 from tests.tasks.copilot.helpers import copilot_with, new_conversation, post
 from tests.tasks.live_helpers import (
@@ -193,3 +193,25 @@ async def test_an_api_token_socket_of_another_user_is_refused_too() -> None:
     connected, _ = await socket.connect(timeout=3)
     assert connected
     assert (await receive(socket))["code"] == "conversation_not_found"
+
+
+async def test_every_page_hears_the_unseen_count_change_live() -> None:
+    from tasks.services.conversations import conversation_mark_seen, delegation_add, notice_add
+    from tests.factories import make_task
+
+    user = await sync_to_async(make_user)()
+    conversation = await new_conversation(user)
+    task = await sync_to_async(make_task)()
+    await sync_to_async(delegation_add)(conversation_id=conversation.pk, task=task, message_id=None)
+    socket = await connect("/ws/me/", user)
+    assert await receive(socket) == {"type": "unseen", "count": 0}
+
+    # when a delegated task reports back
+    await sync_to_async(notice_add)(task_id=task.pk, body="Task done.")
+    assert await receive(socket) == {"type": "unseen", "count": 1}
+
+    # and when the conversation is seen
+    fresh = await Conversation.objects.aget(pk=conversation.pk)
+    await sync_to_async(conversation_mark_seen)(conversation=fresh)
+    assert await receive(socket) == {"type": "unseen", "count": 0}
+    await socket.disconnect()

@@ -63,10 +63,13 @@ def test_the_copilot_link_counts_task_updates_until_the_conversation_is_seen(
     notice_add(task_id=task.pk, body=f"Task {task.pk} completed.")
 
     backlog = staff_client.get("/").content.decode()
-    assert 'class="nav-badge"' in backlog and ">1</span>" in backlog
+    assert 'title="task updates not seen yet">1</span>' in backlog
 
     staff_client.get(f"/copilot/{conversation.pk}/")
-    assert 'class="nav-badge"' not in staff_client.get("/").content.decode()
+    assert (
+        'title="task updates not seen yet" hidden>0</span>'
+        in staff_client.get("/").content.decode()
+    )
 
 
 def test_conversations_are_created_renamed_and_deleted_with_forms(staff_client, staff_user):
