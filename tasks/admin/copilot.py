@@ -59,6 +59,10 @@ class ConversationMessageAdmin(_ReadOnly, admin.ModelAdmin):
         "context",
         "task",
         "reply_to",
+        "model",
+        "input_tokens",
+        "output_tokens",
+        "cost",
         "created_at",
         "updated_at",
     )

@@ -81,6 +81,12 @@ class CardOut(Schema):
     url: str
 
 
+class UsageOut(Schema):
+    input_tokens: int
+    output_tokens: int
+    cost: str = Field(description="USD, as a decimal string (0 for an unknown model).")
+
+
 class MessageOut(Schema):
     id: int
     seq: int
@@ -92,6 +98,8 @@ class MessageOut(Schema):
     created_at: datetime
     cards: list[CardOut]
     retry: bool
+    model: str = Field(description="The model that wrote an answer.")
+    usage: UsageOut
 
 
 class ConversationDetailOut(ConversationOut):

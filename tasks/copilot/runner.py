@@ -157,7 +157,7 @@ class Copilot:
     ) -> None:
         conversation, question, answer, history = claimed
         conversation_id = conversation.pk
-        model, _name = self.model_factory()
+        model, model_name = self.model_factory()
         items, previous_response_id = model_input(
             history, question, model=model, last_response_id=conversation.last_response_id
         )
@@ -167,6 +167,7 @@ class Copilot:
         self._interrupted.discard(conversation_id)
         streamed: list[str] = []
         status, body, error, response_id = Msg.Status.DONE, "", "", None
+        result: RunResultStreaming | None = None
         heartbeat = asyncio.get_running_loop().create_task(
             self._heartbeat(conversation_id, answer.pk)
         )
@@ -211,6 +212,7 @@ class Copilot:
             with contextlib.suppress(asyncio.CancelledError):
                 await heartbeat
             self._current.pop(conversation_id, None)
+        usage = result.context_wrapper.usage if result is not None else None
         await db(answer_finish)(
             question=question,
             answer=answer,
@@ -218,6 +220,9 @@ class Copilot:
             status=status,
             error=error,
             response_id=response_id,
+            model=model_name,
+            input_tokens=usage.input_tokens if usage is not None else 0,
+            output_tokens=usage.output_tokens if usage is not None else 0,
         )
 
     async def _heartbeat(self, conversation_id: int, answer_id: int) -> None:

@@ -3,6 +3,8 @@ conversation delegated (shown in it as live cards; their outcome comes back as a
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
 
@@ -62,6 +64,11 @@ class ConversationMessage(models.Model):
         "tasks.Task", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     error = models.TextField(blank=True)
+    # An answer's model, tokens and cost (USD, from settings.MODEL_PRICES).
+    model = models.CharField(max_length=100, blank=True)
+    input_tokens = models.PositiveIntegerField(default=0)
+    output_tokens = models.PositiveIntegerField(default=0)
+    cost = models.DecimalField(max_digits=12, decimal_places=6, default=Decimal("0"))
     # The page a staff message was sent from ({"ticket_number": 1004} or {"filter": "..."}).
     context = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -43,6 +43,12 @@ def message_data(message: Msg, cards: list[dict[str, Any]]) -> dict[str, Any]:
         "task_id": message.task_id,
         "created_at": message.created_at.isoformat(),
         "cards": cards,
+        "model": message.model,
+        "usage": {
+            "input_tokens": message.input_tokens,
+            "output_tokens": message.output_tokens,
+            "cost": str(message.cost),
+        },
         # A question whose answer failed can be asked again.
         "retry": message.role != Msg.Role.ASSISTANT and message.status == Msg.Status.FAILED,
     }

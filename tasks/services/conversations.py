@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from tasks.copilot_events import messages_changed_on_commit, unseen_changed_on_commit
 from tasks.models import Conversation, ConversationMessage, ConversationTask, Task
+from tasks.services.usage import usage_cost
 from tools_app.errors import ApplicationError
 
 logger = logging.getLogger(__name__)
@@ -290,6 +291,9 @@ def answer_finish(
     status: str = Msg.Status.DONE,
     error: str = "",
     response_id: str | None = None,
+    model: str = "",
+    input_tokens: int = 0,
+    output_tokens: int = 0,
 ) -> Msg:
     """Stores the answer (done, failed or interrupted) and settles its question: answered, or
     failed (a Retry asks it again). An answer already marked interrupted stays so, with what
@@ -300,7 +304,18 @@ def answer_finish(
         status = Msg.Status.INTERRUPTED
     question_status = Msg.Status.FAILED if status == Msg.Status.FAILED else Msg.Status.DONE
     _change(numbering, question, status=question_status)
-    _change(numbering, answer, status=status, body=body, error=error)
+    cost = usage_cost(model_name=model, input_tokens=input_tokens, output_tokens=output_tokens)
+    _change(
+        numbering,
+        answer,
+        status=status,
+        body=body,
+        error=error,
+        model=model,
+        input_tokens=input_tokens,
+        output_tokens=output_tokens,
+        cost=cost,
+    )
     if response_id is not None and status == Msg.Status.DONE:
         numbering.save(last_response_id=response_id)
     else:

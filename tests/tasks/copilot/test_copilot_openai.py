@@ -6,6 +6,7 @@ response id, and the model down (an error message and a Retry)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from decimal import Decimal
 
 import pytest
 from agents.models.openai_responses import OpenAIResponsesModel
@@ -62,6 +63,10 @@ async def test_the_chat_model_answers_from_a_tool_and_the_next_message_continues
     await answer_with_provider(conversation)
 
     assert await answers(conversation) == ["There is 1 billing ticket, and it is open."]
+    # the answer's usage over both model calls, priced as the chat model
+    answer = await Msg.objects.aget(conversation=conversation, role=Msg.Role.ASSISTANT)
+    assert (answer.model, answer.input_tokens, answer.output_tokens) == ("gpt-5-mini", 24, 14)
+    assert answer.cost == Decimal("0.000034")
     first, second = stub.requests[0].body, stub.requests[1].body
     assert first["model"] == "gpt-5-mini" and first["stream"] is True
     assert {tool["name"] for tool in first["tools"]} >= {"count_tickets", "start_investigations"}
