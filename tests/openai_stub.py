@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import threading
 from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -335,3 +336,18 @@ class OpenAIStub:
                 self.wfile.flush()
 
         return Handler
+
+
+def serve_stub(settings: Any, **overrides: Any) -> Iterator[OpenAIStub]:
+    """The stub running, with the settings pointing the provider at it (no key, the
+    Responses API, bounded retries and timeouts) plus ``overrides``; for a fixture to
+    ``yield from``."""
+    with OpenAIStub() as server:
+        settings.OPENAI_API_KEY = ""
+        settings.OPENAI_BASE_URL = server.base_url
+        settings.OPENAI_API = "responses"
+        settings.MODEL_MAX_RETRIES = 2
+        settings.MODEL_TIMEOUT_SECONDS = 10.0
+        for name, value in overrides.items():
+            setattr(settings, name, value)
+        yield server

@@ -27,6 +27,7 @@ from tests.openai_stub import (
     error_reply,
     function_call_reply,
     message_reply,
+    serve_stub,
 )
 
 
@@ -48,14 +49,7 @@ def support_agent(model: Model) -> Agent[None]:
 
 @pytest.fixture
 def stub(settings: SettingsWrapper) -> Iterator[OpenAIStub]:
-    with OpenAIStub() as server:
-        settings.OPENAI_API_KEY = ""
-        settings.OPENAI_BASE_URL = server.base_url
-        settings.OPENAI_API = "responses"
-        settings.TASK_MODEL = "gpt-5-mini"
-        settings.MODEL_MAX_RETRIES = 2
-        settings.MODEL_TIMEOUT_SECONDS = 10.0
-        yield server
+    yield from serve_stub(settings, TASK_MODEL="gpt-5-mini")
 
 
 def test_no_key_and_no_base_url_selects_the_offline_model(settings: SettingsWrapper) -> None:

@@ -18,7 +18,14 @@ from tasks.agents.providers import provider
 from tasks.copilot.runner import Copilot
 from tasks.models import ConversationMessage
 from tests.factories import make_ticket, make_user
-from tests.openai_stub import RESPONSES, OpenAIStub, error_reply, function_call_reply, message_reply
+from tests.openai_stub import (
+    RESPONSES,
+    OpenAIStub,
+    error_reply,
+    function_call_reply,
+    message_reply,
+    serve_stub,
+)
 from tests.tasks.copilot.helpers import answers, new_conversation, post, thread
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
@@ -28,14 +35,7 @@ Msg = ConversationMessage
 
 @pytest.fixture
 def stub(settings: SettingsWrapper) -> Iterator[OpenAIStub]:
-    with OpenAIStub() as server:
-        settings.OPENAI_API_KEY = ""
-        settings.OPENAI_BASE_URL = server.base_url
-        settings.OPENAI_API = "responses"
-        settings.CHAT_MODEL = "gpt-5-mini"
-        settings.MODEL_MAX_RETRIES = 1
-        settings.MODEL_TIMEOUT_SECONDS = 10.0
-        yield server
+    yield from serve_stub(settings, CHAT_MODEL="gpt-5-mini", MODEL_MAX_RETRIES=1)
 
 
 async def answer_with_provider(conversation) -> None:  # type: ignore[no-untyped-def]
