@@ -18,6 +18,7 @@ from agents import RunContextWrapper
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.db.models import Count
 from django.urls import reverse
 
 from tasks.copilot_events import cards_added
@@ -166,8 +167,9 @@ async def search_tickets(
 def _counts(filters: dict[str, str], query: str) -> dict[str, Any]:
     qs = copilot_tickets(q=(query or "").strip()[:200], **{**filters, "status": ""})
     counts = {status: 0 for status in Ticket.Status.values}
-    for row in qs.order_by().values_list("status", flat=True):
-        counts[row] += 1
+    # One grouped query, however large the backlog.
+    for row in qs.order_by().values("status").annotate(n=Count("id")):
+        counts[row["status"]] = row["n"]
     counts_active = sum(counts[s] for s in Ticket.ACTIVE_STATUSES)
     return {
         "filters": {k: v for k, v in {**filters, "query": query}.items() if v},

@@ -305,3 +305,25 @@ async def test_the_responses_api_continues_from_the_previous_response() -> None:
     )
     assert previous is None
     assert [item["role"] for item in items] == ["user", "assistant", "user"]
+
+
+async def test_counts_come_from_one_grouped_query_with_the_backlogs_filters() -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tasks.copilot.tools import _counts
+
+    for status in ("open", "open", "new", "closed"):
+        await sync_to_async(billing_ticket)(status=status)
+    await sync_to_async(make_ticket)(category="shipping", status="open")
+
+    def count() -> tuple[dict[str, Any], int]:
+        with CaptureQueriesContext(connection) as queries:
+            result = _counts({"category": "billing", "priority": "", "created": ""}, "")
+        return result, len(queries)
+
+    result, queries = await sync_to_async(count)()
+
+    assert queries == 1
+    assert result["by_status"]["open"] == 2 and result["by_status"]["new"] == 1
+    assert (result["active"], result["total"]) == (3, 4)
