@@ -39,6 +39,8 @@ TITLE_TOO_LONG = f"A title is limited to {MAX_TITLE} characters."
 NOT_RETRYABLE = "Only a message whose answer failed can be asked again."
 
 Msg = ConversationMessage
+# A staff message or notice waiting for its answer, or claimed and not answered yet.
+UNANSWERED = (Msg.Status.QUEUED, Msg.Status.ANSWERING)
 
 
 def _user_id(user: AbstractBaseUser | AnonymousUser | None) -> int | None:
@@ -243,8 +245,10 @@ def answer_claim(*, conversation_id: int, owner: str) -> tuple[Msg, Msg] | None:
     )
     if held:
         return None
+    # A question left "answering" (its worker died, or its answer could not be stored) is
+    # asked again first: no live claim holds it any more.
     waiting = (
-        Msg.objects.filter(conversation_id=conversation_id, status=Msg.Status.QUEUED)
+        Msg.objects.filter(conversation_id=conversation_id, status__in=UNANSWERED)
         .exclude(role=Msg.Role.ASSISTANT)
         .order_by("seq", "id")
     )
@@ -330,10 +334,11 @@ def answer_release(*, conversation_id: int, owner: str) -> None:
 
 
 def conversations_waiting(*, limit: int = 200) -> list[int]:
-    """Conversations with a queued message and no live claim (a lost wake-up, a dead worker)."""
+    """Conversations with a message not answered and no live claim (a lost wake-up, a dead
+    worker)."""
     now = timezone.now()
     ids = (
-        Msg.objects.filter(status=Msg.Status.QUEUED)
+        Msg.objects.filter(status__in=UNANSWERED)
         .exclude(role=Msg.Role.ASSISTANT)
         .exclude(conversation__answer_lease_until__gt=now)
         .values_list("conversation_id", flat=True)

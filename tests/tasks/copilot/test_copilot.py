@@ -327,3 +327,31 @@ async def test_counts_come_from_one_grouped_query_with_the_backlogs_filters() ->
     assert queries == 1
     assert result["by_status"]["open"] == 2 and result["by_status"]["new"] == 1
     assert (result["active"], result["total"]) == (3, 4)
+
+
+async def test_a_question_left_answering_by_a_dead_worker_is_answered_again() -> None:
+    from datetime import timedelta
+
+    from tasks.services.conversations import answer_claim, conversations_waiting
+
+    user = await sync_to_async(make_user)()
+    conversation = await new_conversation(user)
+    await post(conversation, "how many refunds wait for approval?")
+    # a worker claimed it and died: its lease runs out
+    await sync_to_async(answer_claim)(conversation_id=conversation.pk, owner="dead-worker")
+    await Conversation.objects.filter(pk=conversation.pk).aupdate(
+        answer_lease_until=timezone.now() - timedelta(seconds=1)
+    )
+
+    # then the sweep finds the conversation, and another worker answers the question
+    assert await sync_to_async(conversations_waiting)() == [conversation.pk]
+    await answer(conversation)
+
+    rows = await thread(conversation)
+    assert [(role, status) for role, status, _ in rows] == [
+        ("user", "done"),
+        ("assistant", "interrupted"),
+        ("assistant", "done"),
+    ]
+    assert rows[-1][2] == "No refunds are waiting for approval."
+    assert await sync_to_async(conversations_waiting)() == []
