@@ -27,11 +27,11 @@ from django.conf import settings
 from tasks.agents.providers.provider import describe_model_error, get_chat_model
 from tasks.agents.tools import tool_error_formatter
 from tasks.copilot.agent import copilot_agent
+from tasks.copilot.db import db
 from tasks.copilot.tools import CopilotContext
 from tasks.copilot_events import answer_delta
 from tasks.copilot_selectors import conversation_history
 from tasks.models import Conversation, ConversationMessage
-from tasks.runtime.db_threads import DatabasePool
 from tasks.runtime.pacing import TurnGate
 from tasks.services.conversations import (
     answer_claim,
@@ -84,11 +84,6 @@ def model_input(
 
 def _owner() -> str:
     return f"copilot:{socket.gethostname()}:{os.getpid()}"
-
-
-# The copilot's database work has threads of its own: a person waiting for an answer never
-# queues behind the agent runs' writes on the shared database thread.
-db = DatabasePool("copilot", 2).run
 
 
 class Copilot:

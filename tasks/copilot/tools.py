@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agents import RunContextWrapper
-from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Count
 from django.urls import reverse
 
+from tasks.copilot.db import db
 from tasks.copilot_events import cards_added
 from tasks.copilot_selectors import (
     CREATED_RANGES,
@@ -30,6 +30,7 @@ from tasks.copilot_selectors import (
     task_for_copilot,
     ticket_by_number,
 )
+from tasks.dashboard_selectors import dashboard_rows
 from tasks.models import ApprovalRequest, Task, Ticket
 from tasks.services.conversations import delegation_add
 from tasks.services.task_lifecycle import task_cancel, task_follow_up, task_retry
@@ -51,6 +52,7 @@ TOO_MANY = (
     "Narrow it down (a category, a priority, today's tickets) or start them in parts."
 )
 CUSTOMER_UNKNOWN = "No customer matches {query!r}."
+OWNER_INACTIVE = "The staff member this conversation belongs to is no longer active staff."
 
 
 @dataclass
@@ -65,7 +67,11 @@ class CopilotContext:
 
 
 def _user(user_id: int) -> Any:
-    return get_user_model().objects.filter(pk=user_id, is_active=True).first()
+    """The conversation's owner, who every delegation acts as; no longer active: refused."""
+    user = get_user_model().objects.filter(pk=user_id, is_active=True, is_staff=True).first()
+    if user is None:
+        raise ApplicationError(OWNER_INACTIVE, {"field": None})
+    return user
 
 
 def _check(field_name: str, value: str, choices: list[str] | tuple[str, ...]) -> str:
@@ -94,29 +100,41 @@ def _ticket_brief(ticket: Ticket) -> dict[str, Any]:
     }
 
 
+def task_briefs(tasks: list[Task]) -> list[dict[str, Any]]:
+    """What the copilot is told about tasks: status, to-do progress (counted as on the
+    dashboard), outcome and pending approvals, in two queries however many tasks."""
+    rows = dashboard_rows(task_ids=[task.pk for task in tasks])
+    pending: dict[int, list[dict[str, Any]]] = {}
+    for approval in ApprovalRequest.objects.filter(
+        task__in=tasks, status=ApprovalRequest.Status.PENDING
+    ).order_by("created_at", "id"):
+        pending.setdefault(approval.task_id, []).append(
+            {"approval_id": approval.pk, "summary": approval.summary}
+        )
+    briefs = []
+    for task in tasks:
+        row = rows.get(task.pk)
+        brief: dict[str, Any] = {
+            "task_id": task.pk,
+            "title": task.title,
+            "status": task.status,
+            "ticket_number": task.ticket.number if task.ticket is not None else None,
+            "todos_done": row.todo_done if row is not None else 0,
+            "todos_total": row.todo_total if row is not None else 0,
+            "url": _task_url(task),
+        }
+        if task.status == Task.Status.COMPLETED and task.final_output:
+            brief["final_output"] = task.final_output[:FINAL_OUTPUT_CHARS]
+        if task.error:
+            brief["error"] = task.error
+        if task.pk in pending:
+            brief["pending_approvals"] = pending[task.pk]
+        briefs.append(brief)
+    return briefs
+
+
 def task_brief(task: Task) -> dict[str, Any]:
-    todos = list(task.todos.all())
-    done = sum(1 for todo in todos if todo.status == "done")
-    result: dict[str, Any] = {
-        "task_id": task.pk,
-        "title": task.title,
-        "status": task.status,
-        "ticket_number": task.ticket.number if task.ticket is not None else None,
-        "todos_done": done,
-        "todos_total": len(todos),
-        "url": _task_url(task),
-    }
-    if task.status == Task.Status.COMPLETED and task.final_output:
-        result["final_output"] = task.final_output[:FINAL_OUTPUT_CHARS]
-    if task.error:
-        result["error"] = task.error
-    pending = [
-        {"approval_id": a.pk, "summary": a.summary}
-        for a in task.approvals.filter(status=ApprovalRequest.Status.PENDING)
-    ]
-    if pending:
-        result["pending_approvals"] = pending
-    return result
+    return task_briefs([task])[0]
 
 
 # --- reads -------------------------------------------------------------------------------------
@@ -161,7 +179,7 @@ async def search_tickets(
         query: words that must appear in the subject, body or customer, or a ticket number.
     """
     filters = _filters(status, category, priority, created)
-    return await sync_to_async(_search)(filters, query)
+    return await db(_search)(filters, query)
 
 
 def _counts(filters: dict[str, str], query: str) -> dict[str, Any]:
@@ -190,7 +208,7 @@ async def count_tickets(
     """Count tickets by status (new, open, pending, solved, closed; "active" sums the first
     three), with the same optional filters as search_tickets."""
     filters = _filters("", category, priority, created)
-    return await sync_to_async(_counts)(filters, query)
+    return await db(_counts)(filters, query)
 
 
 def _ticket(number: int) -> dict[str, Any]:
@@ -213,7 +231,7 @@ def _ticket(number: int) -> dict[str, Any]:
 @support_tool
 async def get_ticket(ctx: RunContextWrapper[CopilotContext], number: int) -> dict[str, Any]:
     """One ticket: its subject, body, status, customer and the latest task on it."""
-    return await sync_to_async(_ticket)(number)
+    return await db(_ticket)(number)
 
 
 def _customer(query: str) -> dict[str, Any]:
@@ -248,7 +266,7 @@ def _customer(query: str) -> dict[str, Any]:
 @support_tool
 async def find_customer(ctx: RunContextWrapper[CopilotContext], query: str) -> dict[str, Any]:
     """A customer by email, username or name, with their latest orders and tickets."""
-    return await sync_to_async(_customer)(query)
+    return await db(_customer)(query)
 
 
 def _task(task_id: int | None, ticket_number: int | None) -> Task:
@@ -270,7 +288,7 @@ async def get_task(
 ) -> dict[str, Any]:
     """A task's status, to-do progress, outcome and pending approvals, by task id or by ticket
     number (its latest task)."""
-    return await sync_to_async(lambda: {"task": task_brief(_task(task_id, ticket_number))})()
+    return await db(lambda: {"task": task_brief(_task(task_id, ticket_number))})()
 
 
 def _approvals() -> dict[str, Any]:
@@ -298,7 +316,7 @@ def _approvals() -> dict[str, Any]:
 async def list_pending_approvals(ctx: RunContextWrapper[CopilotContext]) -> dict[str, Any]:
     """Refund requests waiting for a person: how many, the total amount, the oldest ones, and
     where approvers decide them."""
-    return await sync_to_async(_approvals)()
+    return await db(_approvals)()
 
 
 # --- delegation ------------------------------------------------------------------------------
@@ -314,7 +332,7 @@ async def _delegated(ctx: RunContextWrapper[CopilotContext], tasks: list[Task]) 
             )
         return [task.pk for task in tasks]
 
-    ids = await sync_to_async(record)()
+    ids = await db(record)()
     context.delegated.extend(i for i in ids if i not in context.delegated)
     await cards_added(conversation_id=context.conversation_id, task_ids=ids)
 
@@ -330,9 +348,10 @@ def _start(user_id: int, numbers: list[int]) -> tuple[dict[str, Any], list[Task]
             {"field": "ticket_numbers", "limit": limit},
         )
     result = task_bulk_start(numbers=numbers, user=_user(user_id))
+    briefs = task_briefs([*result.started, *result.already_running])
     brief = {
-        "started": [task_brief(t) for t in result.started],
-        "already_running": [task_brief(t) for t in result.already_running],
+        "started": briefs[: len(result.started)],
+        "already_running": briefs[len(result.started) :],
         "not_started": [{"ticket_number": n, "reason": reason} for n, reason in result.skipped],
     }
     return brief, [*result.started, *result.already_running]
@@ -345,7 +364,7 @@ async def start_investigations(
     """Start an investigation (a background task) on each ticket. Returns at once: which
     started, which already had a task running, and which could not start and why (unknown,
     closed or solved tickets)."""
-    brief, tasks = await sync_to_async(_start)(ctx.context.user_id, ticket_numbers)
+    brief, tasks = await db(_start)(ctx.context.user_id, ticket_numbers)
     await _delegated(ctx, tasks)
     return brief
 
@@ -358,9 +377,9 @@ async def start_task(ctx: RunContextWrapper[CopilotContext], instructions: str) 
     def start() -> Task:
         return task_start_free_text(text=instructions, user=_user(ctx.context.user_id))
 
-    task = await sync_to_async(start)()
+    task = await db(start)()
     await _delegated(ctx, [task])
-    return {"started": await sync_to_async(task_brief)(task)}
+    return {"started": await db(task_brief)(task)}
 
 
 def _act(
@@ -382,9 +401,9 @@ async def _task_action(
     ticket_number: int | None,
     text: str = "",
 ) -> dict[str, Any]:
-    task = await sync_to_async(_act)(action, ctx.context.user_id, task_id, ticket_number, text)
+    task = await db(_act)(action, ctx.context.user_id, task_id, ticket_number, text)
     await _delegated(ctx, [task])
-    return {"task": await sync_to_async(task_brief)(task)}
+    return {"task": await db(task_brief)(task)}
 
 
 @support_tool

@@ -126,6 +126,11 @@ def _clean_title(title: str) -> str:
     return title
 
 
+def _whole(value: object) -> int:
+    """An id as given, or -1 (matches nothing) for anything else (a bool, text, a float)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else -1
+
+
 def clean_message_text(text: object) -> str:
     """The text of a staff message, or a clear error (empty, oversized, not text)."""
     if not isinstance(text, str) or not text.strip():
@@ -206,9 +211,7 @@ def message_retry(*, conversation: Conversation, message_id: object) -> Msg:
     """Asks a question again whose answer failed (the chat model was down)."""
     message = (
         Msg.objects.select_for_update()
-        .filter(
-            conversation_id=conversation.pk, pk=message_id if isinstance(message_id, int) else -1
-        )
+        .filter(conversation_id=conversation.pk, pk=_whole(message_id))
         .first()
     )
     if message is None or message.status != Msg.Status.FAILED or message.role == Msg.Role.ASSISTANT:

@@ -78,6 +78,7 @@ async def test_anonymous_sockets_are_refused_before_the_handshake() -> None:
         ({"action": "send", "text": "hi", "interrupt": "yes"}, "interrupt must be true or false."),
         ({"action": "send", "text": "hi", "context": "ticket 4"}, "context must be an object"),
         ({"action": "retry", "message_id": 99}, "Only a message whose answer failed"),
+        ({"action": "retry", "message_id": True}, "Only a message whose answer failed"),
     ],
 )
 async def test_bad_frames_get_an_error_frame_and_the_socket_stays(

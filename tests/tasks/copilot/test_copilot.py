@@ -148,21 +148,49 @@ async def test_a_delegated_task_that_completes_comes_back_as_a_notice_and_is_sum
 
 
 async def test_the_offline_copilot_sums_up_a_task_that_needs_an_approval() -> None:
+    from tasks.copilot.notices import notify_delegations
+    from tests.factories import make_approval
+
     user = await sync_to_async(make_user)()
     ticket = await sync_to_async(billing_ticket)()
     conversation = await new_conversation(user)
     await post(conversation, f"investigate #{ticket.number}")
     await answer(conversation)
     task = await Task.objects.aget(ticket=ticket)
-
-    # a notice as the worker would add it when the task paused for approval
-    from tasks.copilot.notices import notify_delegations
-
+    # the task paused for a refund approval, and the worker added the notice
+    await Task.objects.filter(pk=task.pk).aupdate(status=Task.Status.AWAITING_APPROVAL)
+    approval = await sync_to_async(make_approval)(task=task)
     await sync_to_async(notify_delegations)({task.pk: "needs an approval"})
+
     await answer(conversation)
 
     summary = (await answers(conversation))[-1]
-    assert summary.startswith(f"Task {task.pk} on #{ticket.number} is queued")
+    assert summary == (
+        f"Task {task.pk} on #{ticket.number} needs an approval: {approval.summary}. "
+        "An approver decides in the admin."
+    )
+    # and asked about approvals, it gives the count and the money from the database
+    await post(conversation, "how many refunds wait for approval, and how much is that?")
+    await answer(conversation)
+    assert (await answers(conversation))[-1].startswith(
+        "1 refund request waits for approval, 20.00 USD in all."
+    )
+
+
+async def test_a_deactivated_owners_conversation_delegates_nothing() -> None:
+    user = await sync_to_async(make_user)()
+    ticket = await sync_to_async(billing_ticket)()
+    conversation = await new_conversation(user)
+    await post(conversation, f"investigate #{ticket.number}")
+    await sync_to_async(type(user).objects.filter(pk=user.pk).update)(is_active=False)
+
+    await answer(conversation)
+
+    assert (await answers(conversation)) == [
+        "I could not do that: The staff member this conversation belongs to is no longer "
+        "active staff."
+    ]
+    assert not await Task.objects.aexists()
 
 
 async def test_tasks_of_other_conversations_add_no_notice() -> None:
@@ -196,7 +224,8 @@ class HeldModel(Model):
             yield event
 
 
-async def test_a_message_sent_during_an_answer_waits_its_turn_by_default() -> None:
+async def answering_held() -> tuple[Conversation, HeldModel, Any]:
+    """A conversation whose first answer ("hello") has started and waits for release."""
     user = await sync_to_async(make_user)()
     conversation = await new_conversation(user)
     model = HeldModel()
@@ -204,6 +233,11 @@ async def test_a_message_sent_during_an_answer_waits_its_turn_by_default() -> No
     await post(conversation, "hello")
     copilot.wake(conversation.pk)
     await model.started.wait()
+    return conversation, model, copilot
+
+
+async def test_a_message_sent_during_an_answer_waits_its_turn_by_default() -> None:
+    conversation, model, copilot = await answering_held()
 
     # when a second message comes while the first is being answered
     await post(conversation, "how many refunds wait for approval?")
@@ -225,13 +259,7 @@ async def test_a_message_sent_during_an_answer_waits_its_turn_by_default() -> No
 
 
 async def test_an_interrupting_message_stops_the_answer_and_is_answered_next() -> None:
-    user = await sync_to_async(make_user)()
-    conversation = await new_conversation(user)
-    model = HeldModel()
-    copilot = copilot_with(model)
-    await post(conversation, "hello")
-    copilot.wake(conversation.pk)
-    await model.started.wait()
+    conversation, model, copilot = await answering_held()
 
     # when the next message interrupts (the worker gets the wake-up with interrupt)
     await post(conversation, "how many refunds wait for approval?", interrupt=True)
