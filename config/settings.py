@@ -289,6 +289,11 @@ COPILOT_MAX_STARTS = env_int("AGENTDESK_COPILOT_MAX_STARTS", 20, minimum=1)
 COPILOT_MAX_TURNS = env_int("AGENTDESK_COPILOT_MAX_TURNS", 12, minimum=2)
 # How long a worker's claim on answering a conversation holds without being renewed.
 COPILOT_ANSWER_LEASE_SECONDS = env_int("AGENTDESK_COPILOT_LEASE_SECONDS", 30, minimum=3)
+# Traces of task runs (tasks.runtime.tracing): stored with the task and shown as a waterfall;
+# with an OTLP endpoint they also go to an OpenTelemetry collector (OTLP over HTTP).
+TRACES_ENABLED = env_bool("AGENTDESK_TRACES", True)
+OTEL_EXPORTER_OTLP_ENDPOINT = env_str("OTEL_EXPORTER_OTLP_ENDPOINT")
+OTEL_SERVICE_NAME = env_str("OTEL_SERVICE_NAME", "agentdesk")
 
 # USD per 1M tokens (input, output). Unknown models cost 0 and are flagged in the UI.
 MODEL_PRICES: dict[str, tuple[Decimal, Decimal]] = {

@@ -20,7 +20,7 @@ from django.db import connection, transaction
 from django.db.models import F, Field, QuerySet
 from django.utils import timezone
 
-from tasks.models import Task, TaskEvent
+from tasks.models import Task, TaskEvent, TaskSpan
 
 logger = logging.getLogger(__name__)
 
@@ -168,6 +168,8 @@ class EventWrite:
     # Read the task (with its ticket) once the write applied, in the same transaction: what a
     # claim needs to start the run, without a query of its own.
     load: bool = False
+    # Ended trace spans of the run (``TaskSpan`` fields), stored if the write applies.
+    spans: Sequence[dict[str, Any]] = ()
 
 
 @dataclass
@@ -228,6 +230,7 @@ def events_store_many(writes: Sequence[EventWrite]) -> list[WriteResult]:
         seq_end = {pk: last_seq for pk, (last_seq, _) in state.items()}
         results: list[WriteResult] = [WriteResult(False, [])] * len(writes)
         rows_to_insert: list[TaskEvent] = []
+        spans_to_insert: list[TaskSpan] = []
         for index in reversed(range(len(writes))):
             write = writes[index]
             cancel = state.get(write.task_id, (0, False))[1]
@@ -241,10 +244,13 @@ def events_store_many(writes: Sequence[EventWrite]) -> list[WriteResult]:
                 for i, (t, d) in enumerate(write.events)
             ]
             rows_to_insert.extend(stored)
+            spans_to_insert.extend(TaskSpan(task_id=write.task_id, **r) for r in write.spans)
             task = loaded.get(write.task_id) if write.load else None
             results[index] = WriteResult(True, stored, cancel, task)
         if rows_to_insert:
             TaskEvent.objects.bulk_create(rows_to_insert)
+        if spans_to_insert:
+            TaskSpan.objects.bulk_create(spans_to_insert)
     return results
 
 

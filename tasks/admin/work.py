@@ -15,7 +15,7 @@ from tasks.admin.common import (
     pretty_json,
     shorten,
 )
-from tasks.models import ApprovalRequest, Task, TaskEvent, Todo
+from tasks.models import ApprovalRequest, Task, TaskEvent, TaskSpan, Todo
 
 
 class TodoInline(ReadOnlyTabularInline):
@@ -173,4 +173,45 @@ class TaskEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.display(description="Data")
     def data_json(self, obj: TaskEvent) -> Any:
+        return pretty_json(obj.data)
+
+
+@admin.register(TaskSpan)
+class TaskSpanAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Trace spans (the task page shows them as a waterfall)."""
+
+    list_display = (
+        "task_link",
+        "run_number",
+        "kind",
+        "name",
+        "duration_ms",
+        "started_at",
+    )
+    list_filter = ("kind", "started_at")
+    search_fields = ("=task__id", "name", "=trace_id")
+    list_select_related = ("task",)
+    show_full_result_count = False
+    fields = (
+        "task_link",
+        "run_number",
+        "trace_id",
+        "span_id",
+        "parent_id",
+        "kind",
+        "name",
+        "started_at",
+        "ended_at",
+        "duration_ms",
+        "data_json",
+        "error",
+    )
+    readonly_fields = fields
+
+    @admin.display(description="Task", ordering="task_id")
+    def task_link(self, obj: TaskSpan) -> Any:
+        return admin_link(obj.task)
+
+    @admin.display(description="Data")
+    def data_json(self, obj: TaskSpan) -> Any:
         return pretty_json(obj.data)

@@ -17,13 +17,23 @@ from __future__ import annotations
 import asyncio
 import functools
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from agents import Agent, Model, ModelResponse, RunContextWrapper, Runner, Usage
+from agents import (
+    Agent,
+    Model,
+    ModelResponse,
+    RunContextWrapper,
+    Runner,
+    Usage,
+    set_tracing_disabled,
+)
 from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.test import override_settings
 from openai.types.responses import (
     Response,
     ResponseCompletedEvent,
@@ -38,6 +48,7 @@ from tasks.agents.support import build_agent
 from tasks.events import TaskEventType, events_store
 from tasks.models import Task, TaskEvent
 from tasks.runtime.pacing import PacedModel, TurnGate
+from tasks.runtime.tracing import tracing_install
 from tasks.runtime.worker import TaskWorker
 from tools_app.agent_tools.base import support_tool
 from tools_app.agent_tools.context import SupportContext
@@ -167,6 +178,20 @@ class Overhead:
     streamed: list[float] = field(default_factory=list)
     full: list[float] = field(default_factory=list)
     fixed: list[float] = field(default_factory=list)
+    # The full system with stored traces off (the others trace as a worker does by default).
+    untraced: list[float] = field(default_factory=list)
+
+
+@contextmanager
+def tracing(on: bool) -> Iterator[None]:
+    """Runs traced as a worker's are (stored traces, nothing exported) or not traced at all
+    (as the bare SDK runs are measured)."""
+    with override_settings(TRACES_ENABLED=on, OTEL_EXPORTER_OTLP_ENDPOINT=""):
+        if on:
+            tracing_install(export_to_openai=False)
+        else:
+            set_tracing_disabled(True)
+        yield
 
 
 async def _bare_run(model: BenchModel, context: SupportContext) -> None:
@@ -206,26 +231,37 @@ async def measure_overhead(*, turns: int, runs: int) -> Overhead:
     context = SupportContext(task_id=probe, ticket_id=None, customer_id=None, user_id=None)
     result = Overhead()
     task_ids = await sync_to_async(create_tasks)(runs)
-    for task_id in task_ids:
-        model = BenchModel(turns)
-        await _bare_run(model, context)
-        result.bare += model.turn_durations_ms()
-        model = BenchModel(turns)
-        await _bare_streamed_run(model, context)
-        result.streamed += model.turn_durations_ms()
-        model = BenchModel(turns)
-        worker = TaskWorker(
-            model_factory=functools.partial(_fixed_model, model),
-            agent_factory=bench_agent,
-            concurrency=1,
-        )
-        started = time.perf_counter()
-        worker.wake(task_id)
-        await worker.join()
-        total = (time.perf_counter() - started) * 1000
-        result.full += model.turn_durations_ms()
-        result.fixed.append(total - sum(model.turn_durations_ms()))
+    untraced_ids = await sync_to_async(create_tasks)(runs)
+    for task_id, untraced_id in zip(task_ids, untraced_ids, strict=True):
+        with tracing(False):
+            model = BenchModel(turns)
+            await _bare_run(model, context)
+            result.bare += model.turn_durations_ms()
+            model = BenchModel(turns)
+            await _bare_streamed_run(model, context)
+            result.streamed += model.turn_durations_ms()
+            model = BenchModel(turns)
+            await _full_run(model, untraced_id)
+            result.untraced += model.turn_durations_ms()
+        with tracing(True):
+            model = BenchModel(turns)
+            total = await _full_run(model, task_id)
+            result.full += model.turn_durations_ms()
+            result.fixed.append(total - sum(model.turn_durations_ms()))
     return result
+
+
+async def _full_run(model: BenchModel, task_id: int) -> float:
+    """One task through a worker of its own; its wall time in ms."""
+    worker = TaskWorker(
+        model_factory=functools.partial(_fixed_model, model),
+        agent_factory=bench_agent,
+        concurrency=1,
+    )
+    started = time.perf_counter()
+    worker.wake(task_id)
+    await worker.join()
+    return (time.perf_counter() - started) * 1000
 
 
 @dataclass(frozen=True)
@@ -296,10 +332,12 @@ async def measure_throughput(*, tasks: int, turns: int, delay: float) -> Through
             *(_bare_streamed_run(BenchModel(turns, delay), context, gate) for _ in ids)
         )
 
-    bare_phase = await _timed(bare)
-    streamed_phase = await _timed(streamed)
-    paced_phase = await _timed(paced)
-    full_phase = await _timed(lambda: _worker_load(ids, turns, delay, 0.0))
+    with tracing(False):
+        bare_phase = await _timed(bare)
+        streamed_phase = await _timed(streamed)
+        paced_phase = await _timed(paced)
+    with tracing(True):
+        full_phase = await _timed(lambda: _worker_load(ids, turns, delay, 0.0))
     completed, events = await sync_to_async(_completed)(ids)
     return Throughput(
         tasks, turns, bare_phase, streamed_phase, paced_phase, full_phase, completed, events
@@ -309,4 +347,5 @@ async def measure_throughput(*, tasks: int, turns: int, delay: float) -> Through
 async def measure_staggered(*, tasks: int, turns: int, delay: float, stagger: float) -> Phase:
     """The full system with task starts spread evenly over ``stagger`` seconds."""
     ids = await sync_to_async(create_tasks)(tasks)
-    return await _timed(lambda: _worker_load(ids, turns, delay, stagger))
+    with tracing(True):
+        return await _timed(lambda: _worker_load(ids, turns, delay, stagger))

@@ -1,11 +1,12 @@
 """The ORM models of ``tasks`` (app label ``tasks``), one module per concern: tickets and their
 threads, the agent work (tasks, to-dos, events), approval requests, API tokens, the copilot's
-conversations."""
+conversations, the runs' traces."""
 
 from tasks.models.approvals import ApprovalRequest
 from tasks.models.copilot import Conversation, ConversationMessage, ConversationTask
 from tasks.models.tickets import Ticket, TicketChange, TicketMessage
 from tasks.models.tokens import ApiToken
+from tasks.models.traces import TaskSpan
 from tasks.models.work import Task, TaskEvent, Todo
 
 __all__ = [
@@ -16,6 +17,7 @@ __all__ = [
     "ConversationTask",
     "Task",
     "TaskEvent",
+    "TaskSpan",
     "Ticket",
     "TicketChange",
     "TicketMessage",

@@ -22,7 +22,7 @@ from tasks.runtime.writer import get_writer
 
 logger = logging.getLogger(__name__)
 
-Batch = tuple[list[EventSpec], dict[str, Any]]
+Batch = tuple[list[EventSpec], dict[str, Any], list[dict[str, Any]]]
 
 
 class EventRecorder:
@@ -38,6 +38,7 @@ class EventRecorder:
         self.on_cancel = on_cancel
         self._events: list[EventSpec] = []
         self._updates: dict[str, Any] = {}
+        self._spans: list[dict[str, Any]] = []
         self._inflight: tuple[asyncio.Future[WriteResult], Batch] | None = None
         self._wanted = False  # a flush came while a batch was in flight
         self.stored = 0
@@ -49,10 +50,14 @@ class EventRecorder:
         """Task fields written with the next batch (e.g. token counts)."""
         self._updates.update(fields)
 
+    def add_spans(self, spans: list[dict[str, Any]]) -> None:
+        """Ended trace spans (tasks.runtime.tracing) written with the next batch."""
+        self._spans.extend(spans)
+
     def take(self) -> Batch:
         """Hands over what is pending (to write it together with a final transition)."""
-        batch = (self._events, self._updates)
-        self._events, self._updates = [], {}
+        batch = (self._events, self._updates, self._spans)
+        self._events, self._updates, self._spans = [], {}, []
         return batch
 
     async def flush(self) -> None:
@@ -69,10 +74,12 @@ class EventRecorder:
         self._submit()
 
     def _submit(self) -> None:
-        events, updates = self.take()
-        write = EventWrite(task_id=self.task_id, events=events, updates=updates, guard=self.guard)
+        events, updates, spans = self.take()
+        write = EventWrite(
+            task_id=self.task_id, events=events, updates=updates, guard=self.guard, spans=spans
+        )
         future = get_writer().submit(write)
-        self._inflight = (future, (events, updates))
+        self._inflight = (future, (events, updates, spans))
         future.add_done_callback(self._written)
 
     def _written(self, future: asyncio.Future[WriteResult]) -> None:
@@ -82,7 +89,7 @@ class EventRecorder:
         worker, is passed on; events that waited for this commit go now."""
         if self._inflight is None or self._inflight[0] is not future:
             return
-        _, (events, updates) = self._inflight
+        _, (events, updates, spans) = self._inflight
         self._inflight = None
         wanted, self._wanted = self._wanted, False
         if future.cancelled() or future.exception() is not None:
@@ -93,6 +100,7 @@ class EventRecorder:
             )
             self._events = events + self._events
             self._updates = {**updates, **self._updates}
+            self._spans = spans + self._spans
             return
         result = future.result()
         self.stored += len(result.events)

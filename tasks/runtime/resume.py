@@ -72,13 +72,16 @@ def interruption_tool_name(item: Any) -> str:
 
 
 async def resume_state_load(
-    task: Task, agent: Agent[SupportContext]
+    task: Task,
+    agent: Agent[SupportContext],
+    *,
+    decided: list[ApprovalRequest] | None = None,
 ) -> RunState[SupportContext, Agent[Any]]:
     """The task's saved run with every paused call approved or rejected as decided.
 
     Raises ``ResumeError`` for a state of another format version, corrupt JSON, a state the
     SDK refuses (schema mismatch, unknown agent), one of another task, or a paused call
-    without a decision."""
+    without a decision. The decisions applied are added to ``decided``."""
     if task.run_state_version != RUN_STATE_VERSION:
         raise ResumeError(
             STATE_VERSION.format(found=task.run_state_version, expected=RUN_STATE_VERSION)
@@ -118,6 +121,8 @@ async def resume_state_load(
             continue  # no decision about this exact action: the run asks again
         if approval.status == ApprovalRequest.Status.PENDING:
             raise ResumeError(CALL_UNDECIDED.format(call_id=call_id))
+        if decided is not None:
+            decided.append(approval)
         if approval.status == ApprovalRequest.Status.APPROVED:
             state.approve(item)
         else:

@@ -6,10 +6,20 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any, Protocol
 
-from agents import Agent, Model, ModelSettings, RunConfig, Runner, RunState, ToolExecutionConfig
+from agents import (
+    Agent,
+    Model,
+    ModelSettings,
+    RunConfig,
+    Runner,
+    RunState,
+    ToolExecutionConfig,
+    trace,
+)
 from agents.items import TResponseInputItem
 from agents.models.openai_responses import OpenAIResponsesModel
 from agents.result import RunResultStreaming
@@ -27,6 +37,7 @@ from tasks.runtime.progress import RunProgress, plain
 from tasks.runtime.recorder import EventRecorder
 from tasks.runtime.resume import interruption_call_id, interruption_tool_name
 from tasks.runtime.stream_mapping import StreamMapper
+from tasks.runtime.tracing import SpanSink, approval_wait_span, task_traces, traces_enabled
 from tasks.runtime.writer import get_writer
 from tasks.services.approval_actions import Action, PreparedAction
 from tasks.services.task_finish import (
@@ -39,12 +50,22 @@ from tasks.services.task_finish import (
     run_guard,
     task_finish_awaiting_approval,
 )
+from tasks.services.traces import task_spans_store
 from tasks.services.usage import usage_cost
 from tools_app.agent_tools.base import encode, parse_arguments
 from tools_app.agent_tools.context import SupportContext
 from tools_app.errors import ApplicationError
 
 logger = logging.getLogger(__name__)
+
+
+class ApprovalWait(Protocol):
+    """A decided approval request (tasks.models.ApprovalRequest) as the trace reads it."""
+
+    tool_name: str
+    status: str
+    created_at: datetime
+    decided_at: datetime | None
 
 
 def run_config(model_settings: ModelSettings | None = None) -> RunConfig:
@@ -57,7 +78,8 @@ def run_config(model_settings: ModelSettings | None = None) -> RunConfig:
         tool_execution=ToolExecutionConfig(pre_approval_tool_input_guardrails=True),
         tool_not_found_behavior="return_error_to_model",
         tool_error_formatter=tool_error_formatter,
-        tracing_disabled=not settings.OPENAI_API_KEY,
+        # Task runs are traced into their own trace (TaskRun.execute); nothing else is.
+        tracing_disabled=not traces_enabled() and not settings.OPENAI_API_KEY,
     )
 
 
@@ -92,8 +114,11 @@ class TaskRun:
         previous_response_id: str | None = None,
         config: RunConfig | None = None,
         on_turns_done: Callable[[], None] | None = None,
+        approval_waits: Sequence[ApprovalWait] = (),
     ) -> None:
         self.task = task
+        # The decisions this run resumes from: their waits go in the trace.
+        self.approval_waits = list(approval_waits)
         # Called once the run's model turns are over (the worker's pacing lets go of it).
         self.on_turns_done = on_turns_done
         self.owner = owner
@@ -114,6 +139,9 @@ class TaskRun:
         )
         self.mapper = StreamMapper(self.recorder, hidden_tools=TODO_TOOL_NAMES)
         self.max_turns = settings.AGENT_MAX_TURNS
+        self.spans = (
+            SpanSink(task_id=task.pk, run_number=task.run_number) if traces_enabled() else None
+        )
         self.cancelled = False
         self._result: RunResultStreaming | None = None
         self._usage = (task.input_tokens, task.output_tokens)
@@ -154,7 +182,37 @@ class TaskRun:
             self._result.cancel(mode="after_turn")
 
     async def execute(self) -> str:
-        """Runs and records the outcome; returns the task's new status."""
+        """Runs and records the outcome; returns the task's new status. The run is traced as
+        one trace of its own (its spans are written with its events)."""
+        sink = self.spans
+        if sink is None:
+            return await self._execute()
+        task_traces.watch(sink)
+        try:
+            with trace(
+                "AgentDesk task",
+                trace_id=sink.trace_id,
+                group_id=f"task-{self.task.pk}",
+                metadata={"task_id": str(self.task.pk), "run_number": str(self.task.run_number)},
+            ):
+                for wait in self.approval_waits:
+                    approval_wait_span(
+                        tool=wait.tool_name,
+                        decision=wait.status,
+                        requested_at=wait.created_at,
+                        decided_at=wait.decided_at,
+                    )
+                return await self._execute()
+        finally:
+            task_traces.unwatch(sink)
+            left = sink.take()
+            if left:
+                try:
+                    await sync_to_async(task_spans_store)(task_id=self.task.pk, spans=left)
+                except Exception:
+                    logger.warning("Trace of task %s not stored", self.task.pk, exc_info=True)
+
+    async def _execute(self) -> str:
         input: Any = self.input
         resuming = self.resuming
         while True:
@@ -252,6 +310,8 @@ class TaskRun:
 
     async def _flush(self, result: RunResultStreaming) -> None:
         self._record_usage(result)
+        if self.spans is not None and self.spans.records:
+            self.recorder.add_spans(self.spans.take())
         # The history saved at this boundary goes in the same guarded write as its events.
         settled = not self.mapper.outstanding_calls
         self.recorder.update_task(**self.progress.updates(settled=settled))
@@ -280,9 +340,12 @@ class TaskRun:
         """Writes the run's last events and its end in one guarded write."""
         self._record_usage(result)
         await self.recorder.settle()
-        events, updates = self.recorder.take()
+        events, updates, spans = self.recorder.take()
+        if self.spans is not None:
+            spans += self.spans.take()
         write = build(task_id=self.task.pk, owner=self.owner, events=events, **kw)
         write.updates = {**updates, **write.updates}
+        write.spans = spans
         await get_writer().write(write)
         return status
 

@@ -26,7 +26,7 @@ from django.db import close_old_connections
 
 from tasks.agents.support import build_agent
 from tasks.copilot.runner import get_copilot
-from tasks.models import Task
+from tasks.models import ApprovalRequest, Task
 from tasks.runtime.errors import describe_run_error
 from tasks.runtime.gc_tuning import tune_gc_for_workers
 from tasks.runtime.health import worker_beat
@@ -36,6 +36,7 @@ from tasks.runtime.resume import ResumeError, resume_state_load
 from tasks.runtime.run_locks import RunLocks, run_locks_supported, running_tasks_without_lock
 from tasks.runtime.runner import TaskRun, run_config, run_input
 from tasks.runtime.sdk_speedups import apply_sdk_speedups
+from tasks.runtime.tracing import TracedModel, traces_enabled
 from tasks.runtime.writer import get_writer
 from tasks.selectors import task_posted_messages
 from tasks.services.approvals import approval_expire_due, approval_sweep_stranded
@@ -267,14 +268,18 @@ class TaskWorker:
             await sync_to_async(_set_model_name)(task.pk, model_name)
             task.model = model_name
         # The run takes its turns through the worker's turn gate (tasks.runtime.pacing).
-        paced = PacedModel(model, self.turns)
+        # Each model call is a span of the run's trace (tasks.runtime.tracing).
+        traced = TracedModel(model, model_name) if traces_enabled() else model
+        paced = PacedModel(traced, self.turns)
         await paced.begin()
         try:
-            await self._run_paced(task, model_name, paced)
+            await self._run_paced(task, model_name, paced, model)
         finally:
             paced.end()
 
-    async def _run_paced(self, task: Task, model_name: str, paced: PacedModel) -> None:
+    async def _run_paced(
+        self, task: Task, model_name: str, paced: PacedModel, model: Model
+    ) -> None:
         agent = self.agent_factory(paced)
         replaying = bool(task.history) or task.attempts > 1  # a first run has posted nothing
         if replaying and not task.run_state and not task.previous_response_id:
@@ -285,12 +290,13 @@ class TaskWorker:
             )
             if posted:
                 task.history = with_posted_messages(task, posted)
-        input, previous_response_id = run_input(task, paced.inner)
+        input, previous_response_id = run_input(task, model)
         resume_state = None
+        decided: list[ApprovalRequest] = []
         if task.run_state:
             # Paused for approval and now decided: continue the saved run, not a new one.
             try:
-                resume_state = await resume_state_load(task, agent)
+                resume_state = await resume_state_load(task, agent, decided=decided)
             except ResumeError as exc:
                 logger.warning("Task %s cannot resume: %s", task.pk, exc)
                 await get_writer().write(
@@ -306,6 +312,7 @@ class TaskWorker:
             previous_response_id=previous_response_id,
             config=self._run_config(),
             on_turns_done=paced.end,
+            approval_waits=decided,
         )
         self._runs[task.pk] = run
         heartbeat = asyncio.get_running_loop().create_task(self._heartbeat(run))

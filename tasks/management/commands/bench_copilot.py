@@ -13,7 +13,6 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from agents import set_tracing_disabled
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import connections
@@ -37,7 +36,6 @@ class Command(BaseCommand):
         parser.add_argument("--rounds", type=int, default=2, help="Idle/loaded rounds.")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        set_tracing_disabled(True)
         apply_sdk_speedups()
         tune_gc_for_workers()
         with tempfile.TemporaryDirectory(prefix="agentdesk-bench-copilot-") as tmp:

@@ -9,16 +9,15 @@ from collections.abc import Iterator
 import httpx2
 import openai
 import pytest
-from agents import Agent, Model, ModelSettings, Runner, function_tool
+from agents import Agent, Model, ModelSettings, Runner, custom_span, function_tool, trace
 from agents.models.openai_chatcompletions import OpenAIChatCompletionsModel
 from agents.models.openai_responses import OpenAIResponsesModel
-from agents.tracing import get_trace_provider
-from agents.tracing.traces import NoOpTrace
 from openai.types.responses import ResponseTextDeltaEvent
 from pytest_django.fixtures import Settings as SettingsWrapper
 
 from tasks.agents.providers import provider, tracing
 from tasks.agents.providers.offline import OfflineSupportModel
+from tasks.runtime.tracing import SpanSink, task_traces
 from tests.openai_stub import (
     CHAT,
     RESPONSES,
@@ -103,23 +102,33 @@ def test_non_reasoning_models_get_no_reasoning_settings(settings: SettingsWrappe
     assert provider.model_settings_for("gpt-4.1-mini").reasoning is None
 
 
-def test_tracing_export_is_off_without_a_key() -> None:
-    # the test settings have no key: importing the models package switched tracing off
-    assert isinstance(get_trace_provider().create_trace("check"), NoOpTrace)
+def test_without_a_key_runs_are_still_traced_for_the_database() -> None:
+    # the test settings have no key: the models package installed the task-trace processor
+    # (export to OpenAI is decided by the key, below), so a watched trace gets its spans
+    sink = SpanSink(task_id=1, run_number=1)
+    task_traces.watch(sink)
+    try:
+        with trace("check", trace_id=sink.trace_id), custom_span("probe"):
+            pass
+    finally:
+        task_traces.unwatch(sink)
+    assert [(r["kind"], r["name"]) for r in sink.take()] == [("other", "probe")]
 
 
-def test_tracing_stays_off_against_another_server_even_with_a_key(
+def test_traces_go_to_openai_only_with_a_key_for_openai_itself(
     settings: SettingsWrapper, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls: list[object] = []
     monkeypatch.setattr(tracing, "set_tracing_export_api_key", calls.append)
-    monkeypatch.setattr(tracing, "set_tracing_disabled", lambda flag: calls.append(flag))
+    monkeypatch.setattr(
+        tracing, "tracing_install", lambda *, export_to_openai: calls.append(export_to_openai)
+    )
     settings.OPENAI_API_KEY = "sk-test"
     settings.OPENAI_BASE_URL = "http://127.0.0.1:8080/v1"
     tracing.configure_tracing()
     settings.OPENAI_BASE_URL = ""
     tracing.configure_tracing()
-    assert calls == [True, "sk-test"]
+    assert calls == [False, "sk-test", True]
 
 
 @pytest.mark.asyncio

@@ -16,7 +16,7 @@ from django.core.management import call_command
 from tasks.benchmarks.runtime import Phase, Throughput
 from tasks.management.commands import bench
 from tasks.management.commands.bench import throughput_verdict
-from tasks.models import Task
+from tasks.models import Task, TaskSpan
 from tasks.runtime.gc_tuning import YOUNG_THRESHOLD, GcTuning
 
 
@@ -43,7 +43,8 @@ def test_bench_runs_and_prints_both_measurements():
     )
 
     text = out.getvalue()
-    assert "Settings: DEBUG off; SDK tracing off" in text
+    assert "Settings: DEBUG off; SDK tracing off for the bare SDK; stored traces on" in text
+    assert "full system, traces off" in text and "target <= 0.5 ms p50" in text
     assert "1) Orchestration overhead per agent turn" in text
     assert "overhead (full - bare)" in text and "bare Runner.run_streamed" in text
     assert "x the SDK's streamed turn, target <= 0.5x" in text
@@ -52,8 +53,10 @@ def test_bench_runs_and_prints_both_measurements():
     assert "2) 3 concurrent tasks x 2 turns" in text and "all started at once" in text
     assert "tasks completed 3/3" in text
     assert "starts spread over 0.01 s" in text
-    # 2 one-at-a-time runs, 3 tasks started at once, 3 more with staggered starts
-    assert Task.objects.filter(status=Task.Status.COMPLETED).count() == 8
+    # 2 one-at-a-time runs traced and 2 not, 3 tasks started at once, 3 more with staggered
+    # starts; the traced runs stored their spans
+    assert Task.objects.filter(status=Task.Status.COMPLETED).count() == 10
+    assert TaskSpan.objects.filter(kind="model").exists()
 
 
 @pytest.mark.django_db(transaction=True)
