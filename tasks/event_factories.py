@@ -90,23 +90,28 @@ def tool_called_event(*, name: str, call_id: str, arguments: Any) -> EventSpec:
     return E.TOOL_CALLED, {"name": name, "call_id": call_id, "arguments": arguments}
 
 
-def tool_returned_event(*, name: str, call_id: str, summary: str, output: Any) -> EventSpec:
-    return E.TOOL_RETURNED, {
-        "name": name,
-        "call_id": call_id,
-        "summary": summary,
-        "output": output,
-    }
+def tool_returned_event(
+    *, name: str, call_id: str, summary: str, output: Any, duration_ms: float | None = None
+) -> EventSpec:
+    data = {"name": name, "call_id": call_id, "summary": summary, "output": output}
+    if duration_ms is not None:
+        data["duration_ms"] = duration_ms
+    return E.TOOL_RETURNED, data
 
 
-def tool_failed_event(*, name: str, call_id: str, error: str, field: Any, output: Any) -> EventSpec:
-    return E.TOOL_FAILED, {
-        "name": name,
-        "call_id": call_id,
-        "error": error,
-        "field": field,
-        "output": output,
-    }
+def tool_failed_event(
+    *,
+    name: str,
+    call_id: str,
+    error: str,
+    field: Any,
+    output: Any,
+    duration_ms: float | None = None,
+) -> EventSpec:
+    data = {"name": name, "call_id": call_id, "error": error, "field": field, "output": output}
+    if duration_ms is not None:
+        data["duration_ms"] = duration_ms
+    return E.TOOL_FAILED, data
 
 
 def reasoning_completed_event(*, text: str) -> EventSpec:

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db.models import QuerySet
 
 from tasks.events import TaskEventType
-from tasks.models import ApprovalRequest, Task, TaskEvent, Todo
+from tasks.models import ApprovalRequest, Task, TaskEvent, TaskSpan, Todo
 from tasks.services.usage import model_price
 from tools_app.errors import ApplicationError
 
@@ -64,6 +64,8 @@ class TimelineEntry:
     finished: bool = False
     # A tool call paused for a person's approval (until it is decided).
     awaiting_approval: bool = False
+    # How long a tool call took (milliseconds), when the run measured it.
+    duration_ms: float | None = None
 
 
 def _arguments_text(arguments: Any) -> str:
@@ -115,6 +117,8 @@ def timeline_entries(events: list[TaskEvent]) -> list[TimelineEntry]:
             entry.detail = str(data.get("error") if failed else data.get("summary", ""))
             entry.is_error, entry.output = failed, data.get("output")
             entry.finished, entry.version = True, event.seq
+            took = data.get("duration_ms")
+            entry.duration_ms = float(took) if isinstance(took, int | float) else None
         elif kind == TaskEventType.REASONING_COMPLETED:
             entries.append(
                 TimelineEntry("reasoning", "Thinking", event.created_at, str(data.get("text", "")))
@@ -138,6 +142,9 @@ def timeline_entries(events: list[TaskEvent]) -> list[TimelineEntry]:
             )
         elif kind == TaskEventType.TASK_STATUS_CHANGED:
             entries.append(_status_entry(event))
+        elif kind == TaskEventType.TASK_STARTED:
+            # Each start (a first run, a resume, a follow-up, a retry) opens a block of its own.
+            entries.append(TimelineEntry("start", "Agent started", event.created_at))
         else:
             entries.append(
                 TimelineEntry(
@@ -234,3 +241,11 @@ def task_panel(*, task: Task) -> TaskPanel:
         timeline=timeline_entries(events),
         approvals=list(task_pending_approvals(task_id=task.pk)),
     )
+
+
+TRACE_LIMIT = 2000
+
+
+def task_trace_spans(*, task_id: int, limit: int = TRACE_LIMIT) -> list[TaskSpan]:
+    """A task's trace spans, oldest first (every start of the task is a trace of its own)."""
+    return list(TaskSpan.objects.filter(task_id=task_id).order_by("started_at", "id")[:limit])

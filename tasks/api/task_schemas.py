@@ -112,6 +112,40 @@ class EventPage(Schema):
     results: list[EventOut]
 
 
+class SpanOut(Schema):
+    span_id: str
+    parent_id: str = Field(description="The enclosing span's id; empty for a trace's top spans.")
+    kind: str = Field(
+        description="run, turn, agent, model, response, generation, tool, approval, "
+        "guardrail, handoff or other."
+    )
+    name: str
+    started_at: datetime
+    ended_at: datetime
+    duration_ms: float
+    offset_ms: float = Field(description="Milliseconds from the start of its trace.")
+    depth: int = Field(description="How deep it nests under its trace's top span.")
+    data: dict[str, Any] = Field(
+        description="Per kind: a model call's model, latency_ms, ttft_ms, input_tokens, "
+        "output_tokens, cached_tokens and cost; a tool call's input and output; an approval "
+        "wait's tool and decision."
+    )
+    error: dict[str, Any] | None
+
+
+class TraceOut(Schema):
+    trace_id: str
+    run_number: int
+    started_at: datetime
+    duration_ms: float
+    spans: list[SpanOut]
+
+
+class TraceResponse(Schema):
+    task_id: int
+    traces: list[TraceOut] = Field(description="One per start of the task, oldest first.")
+
+
 class EventParams(Schema):
     after_seq: int = Field(0, ge=0, le=MAX_INT32, description="Only events after this seq.")
     limit: int = Field(500, ge=1, le=1000, description="At most this many events.")

@@ -17,13 +17,15 @@ from tasks.api.task_schemas import (
     FollowUpIn,
     TaskDetailOut,
     TaskIn,
+    TraceResponse,
 )
 from tasks.api.tickets import ticket_or_404
 from tasks.events import event_list
 from tasks.models import Task
+from tasks.presentation.trace import trace_blocks
 from tasks.services.task_lifecycle import task_cancel, task_follow_up, task_retry
 from tasks.services.task_start import task_start_for_ticket, task_start_free_text
-from tasks.task_selectors import task_get
+from tasks.task_selectors import task_get, task_trace_spans
 from tools_app.errors import ApplicationError
 
 router = Router(tags=["tasks"])
@@ -94,6 +96,48 @@ def task_events(
     task = _task(task_id)
     events = list(event_list(task_id=task.pk, after_seq=params.after_seq, limit=params.limit))
     return {"task_id": task.pk, "last_seq": task.last_seq, "results": events}
+
+
+@router.get(
+    "/{task_id}/trace",
+    response={200: TraceResponse, **error_responses(400, 401, 403, 404)},
+    operation_id="getTaskTrace",
+    summary="Get a task's trace",
+    description="The spans its runs recorded (the run, turns, the agent, model calls with "
+    "latency, time to first token, tokens and cost, tool calls with arguments and result, "
+    "approval waits, guardrails, handoffs), one trace per start of the task.\n" + ERROR_SHAPES,
+)
+def task_trace(request: HttpRequest, task_id: TaskId) -> dict[str, Any]:
+    task = _task(task_id)
+    blocks = trace_blocks(task_trace_spans(task_id=task.pk))
+    return {
+        "task_id": task.pk,
+        "traces": [
+            {
+                "trace_id": block.trace_id,
+                "run_number": block.run_number,
+                "started_at": block.started_at,
+                "duration_ms": block.duration_ms,
+                "spans": [
+                    {
+                        "span_id": row.span.span_id,
+                        "parent_id": row.span.parent_id,
+                        "kind": row.span.kind,
+                        "name": row.span.name,
+                        "started_at": row.span.started_at,
+                        "ended_at": row.span.ended_at,
+                        "duration_ms": row.span.duration_ms,
+                        "offset_ms": row.offset_ms,
+                        "depth": row.depth,
+                        "data": row.span.data or {},
+                        "error": row.span.error,
+                    }
+                    for row in block.rows
+                ],
+            }
+            for block in blocks
+        ],
+    }
 
 
 @router.post(

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection
+from time import perf_counter
 from typing import Any
 
 from agents import ItemHelpers
@@ -70,6 +71,7 @@ class StreamMapper:
         self.recorder = recorder
         self.hidden_tools = frozenset(hidden_tools)
         self._outstanding: dict[str, str] = {}
+        self._called_at: dict[str, float] = {}
 
     def expect(self, call_id: str, name: str) -> None:
         """A call made before this run (paused for approval) whose result this run brings."""
@@ -124,6 +126,7 @@ class StreamMapper:
         self._outstanding[call_id] = name
         if name in self.hidden_tools:
             return
+        self._called_at[call_id] = perf_counter()
         arguments = str(_field(raw, "arguments") or "")
         parsed = parse_json(arguments)
         self.recorder.add(
@@ -137,6 +140,9 @@ class StreamMapper:
     def _tool_output(self, item: ToolCallOutputItem) -> bool:
         call_id = str(_field(item.raw_item, "call_id") or "")
         name = self._outstanding.pop(call_id, "")
+        called = self._called_at.pop(call_id, None)
+        # How long the call took, for the timeline (unknown for a call paused before this run).
+        took = round((perf_counter() - called) * 1000, 1) if called is not None else None
         if name not in self.hidden_tools:
             text = item.output if isinstance(item.output, str) else json.dumps(item.output)
             output = parse_json(text)
@@ -151,6 +157,7 @@ class StreamMapper:
                         error=str(output["error"]),
                         field=output.get("field"),
                         output=full,
+                        duration_ms=took,
                     )
                 )
             else:
@@ -160,6 +167,7 @@ class StreamMapper:
                         call_id=call_id,
                         summary=summarize_output(output if output is not None else text),
                         output=full,
+                        duration_ms=took,
                     )
                 )
         return not self._outstanding

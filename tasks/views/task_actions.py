@@ -17,12 +17,13 @@ from django.views.decorators.http import require_GET, require_POST
 
 from tasks.models import Task, Ticket
 from tasks.presentation.ticket_page import agent_panel_context
+from tasks.presentation.trace import trace_blocks
 from tasks.services.task_lifecycle import task_cancel as cancel_service
 from tasks.services.task_lifecycle import task_follow_up as follow_up_service
 from tasks.services.task_lifecycle import task_retry as retry_service
 from tasks.services.task_start import task_bulk_start as bulk_start_service
 from tasks.services.task_start import task_start_for_ticket
-from tasks.task_selectors import task_get, task_panel
+from tasks.task_selectors import task_get, task_panel, task_trace_spans
 from tasks.views.access import staff_required, staff_user
 from tasks.views.common import ticket_or_404, wants_partial
 from tools_app.errors import ApplicationError, RateLimited
@@ -123,7 +124,10 @@ def task_detail(request: HttpRequest, task_id: int) -> HttpResponse:
     task = _task_or_404(task_id)
     partial = wants_partial(request)
     template = "tasks/partials/task_panel.html" if partial else "tasks/task_detail.html"
-    response = render(request, template, {"panel": task_panel(task=task)})
+    context: dict[str, Any] = {"panel": task_panel(task=task)}
+    if not partial:
+        context["trace"] = trace_blocks(task_trace_spans(task_id=task.pk))
+    response = render(request, template, context)
     patch_vary_headers(response, ["HX-Request"])
     return response
 

@@ -45,3 +45,48 @@ def test_the_live_push_of_the_request_rewrites_the_calls_line(db):
 
     assert f'id="tl-{task.pk}-2"' in html and "waiting for approval…" in html
     assert "running…" not in html
+
+
+def test_each_line_has_its_time_and_a_tool_call_its_duration(db):
+    task = make_task()
+    at = timezone.now()
+    rows = [
+        (1, E.TASK_STARTED, {"status": "running", "worker": "w"}),
+        (2, E.TOOL_CALLED, {"name": "lookup_customer", "call_id": "c1", "arguments": {}}),
+        (
+            3,
+            E.TOOL_RETURNED,
+            {
+                "name": "lookup_customer",
+                "call_id": "c1",
+                "summary": "ok",
+                "output": {},
+                "duration_ms": 12.4,
+            },
+        ),
+        (4, E.TASK_STARTED, {"status": "running", "worker": "w"}),
+    ]
+    for seq, kind, data in rows:
+        TaskEvent.objects.create(task=task, seq=seq, type=kind, data=data, created_at=at)
+    task.last_seq = 4
+    task.save()
+
+    entries = timeline_entries(list(TaskEvent.objects.filter(task=task).order_by("seq")))
+    # each start of the agent is a line of its own (a divider on the page)
+    assert [e.kind for e in entries] == ["start", "tool", "start"]
+    assert entries[1].duration_ms == 12.4
+
+    [html] = fragments.task_fragments(
+        task,
+        [
+            {
+                "task_id": task.pk,
+                "seq": 3,
+                "event": E.TOOL_RETURNED,
+                "data": rows[2][2],
+                "created_at": at.isoformat(),
+            }
+        ],
+    )
+    local = timezone.localtime(at)
+    assert f">{local:%H:%M:%S}</time>" in html and "12 ms" in html
