@@ -230,7 +230,7 @@ def events_store_many(writes: Sequence[EventWrite]) -> list[WriteResult]:
         seq_end = {pk: last_seq for pk, (last_seq, _) in state.items()}
         results: list[WriteResult] = [WriteResult(False, [])] * len(writes)
         rows_to_insert: list[TaskEvent] = []
-        spans_to_insert: list[TaskSpan] = []
+        spans_to_insert: list[tuple[int, Sequence[dict[str, Any]]]] = []
         for index in reversed(range(len(writes))):
             write = writes[index]
             cancel = state.get(write.task_id, (0, False))[1]
@@ -244,13 +244,14 @@ def events_store_many(writes: Sequence[EventWrite]) -> list[WriteResult]:
                 for i, (t, d) in enumerate(write.events)
             ]
             rows_to_insert.extend(stored)
-            spans_to_insert.extend(TaskSpan(task_id=write.task_id, **r) for r in write.spans)
+            if write.spans:
+                spans_to_insert.append((write.task_id, write.spans))
             task = loaded.get(write.task_id) if write.load else None
             results[index] = WriteResult(True, stored, cancel, task)
         if rows_to_insert:
             TaskEvent.objects.bulk_create(rows_to_insert)
-        if spans_to_insert:
-            TaskSpan.objects.bulk_create(spans_to_insert)
+        for task_id, spans in spans_to_insert:
+            TaskSpan.objects.store(task_id, spans)
     return results
 
 

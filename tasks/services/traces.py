@@ -10,5 +10,4 @@ from tasks.models import TaskSpan
 
 def task_spans_store(*, task_id: int, spans: Sequence[dict[str, Any]]) -> int:
     """Stores spans that came after the run's last write (e.g. the run's own span)."""
-    TaskSpan.objects.bulk_create(TaskSpan(task_id=task_id, **span) for span in spans)
-    return len(spans)
+    return TaskSpan.objects.store(task_id, spans)
