@@ -49,7 +49,7 @@ run: setup
 	@echo ""
 	@echo "  AgentDesk is running at http://$(HOST):$(PORT)/  (Ctrl-C to stop)"
 	@echo ""
-	$(VENV)/bin/daphne -b $(HOST) -p $(PORT) config.asgi:application
+	$(PY) -m config.serve -b $(HOST) -p $(PORT) config.asgi:application
 
 # Debian's chromium drives the browser tests through Playwright (no browser download).
 browser-deps:

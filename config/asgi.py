@@ -18,7 +18,8 @@ from tasks.routing import channel_routes, websocket_urlpatterns  # noqa: E402
 from tasks.runtime.embedded import BackgroundServicesMiddleware  # noqa: E402
 
 # The wrapper starts the embedded agent worker (or, scaled out, the re-waking of queued tasks)
-# on the process's first connection: daphne does not implement the ASGI lifespan protocol.
+# on lifespan.startup, or on the first connection under plain daphne (which sends no lifespan
+# events); `python -m config.serve` starts them with the server (tasks.runtime.embedded).
 application = BackgroundServicesMiddleware(
     ProtocolTypeRouter(
         {

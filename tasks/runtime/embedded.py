@@ -6,8 +6,11 @@
 * Scale-out: web processes re-send wake-ups for tasks left queued too long (a wake-up lost
   while no worker was listening), so a task is never stuck.
 
-Daphne does not implement the ASGI lifespan protocol: the services start on the first HTTP or
-websocket connection (or on ``lifespan.startup`` under servers that send it)."""
+They start with the server: ``python -m config.serve`` (daphne, as `make run` and the Procfile
+run it) starts them as its event loop starts, and servers that send ASGI lifespan events start
+them on ``lifespan.startup``. Under plain ``daphne`` (no lifespan events) they start on the
+first HTTP or websocket connection. At start the worker runs again, at once, the tasks a
+stopped server of this machine left running (``TaskWorker.recover_local_orphans``)."""
 
 from __future__ import annotations
 

@@ -50,6 +50,7 @@ from tasks.services.task_lifecycle import (
     task_queued_ids,
     task_recover_orphans,
     task_recover_stale,
+    task_running_leases,
 )
 from tasks.services.task_start import WAKE_MESSAGE_TYPE
 from tools_app.agent_tools.context import SupportContext
@@ -190,6 +191,20 @@ class TaskWorker:
         requeued = await sync_to_async(task_recover_orphans)(orphans=orphans)
         return sum(self.wake(task_id) for task_id in requeued)
 
+    async def recover_local_orphans(self) -> int:
+        """Runs again, at once, the running tasks of workers of this machine whose process is
+        gone (a server stopped mid-run): they do not wait for their lease to expire. A worker
+        is named ``host:pid:suffix``; a live process (or a reused pid) is left to its lease."""
+        host = socket.gethostname()
+        leases = await sync_to_async(task_running_leases)(owner_prefix=f"{host}:")
+        dead = [(task_id, owner) for task_id, owner in leases if not _process_alive(owner)]
+        if not dead:
+            return 0
+        requeued = await sync_to_async(task_recover_orphans)(orphans=dead)
+        if requeued:
+            logger.info("Tasks of stopped workers run again: %s", requeued)
+        return sum(self.wake(task_id) for task_id in requeued)
+
     async def _liveness_forever(self) -> None:
         while True:
             await asyncio.sleep(settings.WORKER_LIVENESS_SECONDS)
@@ -199,6 +214,10 @@ class TaskWorker:
                 logger.exception("Looking for tasks of dead workers failed")
 
     async def _sweep_forever(self) -> None:
+        try:
+            await self.recover_local_orphans()
+        except Exception:
+            logger.exception("Looking for tasks of stopped workers failed")
         while True:
             try:
                 # The worker's database connection lives as long as the process: drop it here
@@ -342,6 +361,23 @@ class TaskWorker:
                 continue
             if cancel or not owned:
                 run.request_cancel()
+
+
+def _process_alive(owner: str) -> bool:
+    """Whether the process named in a lease owner (``host:pid:suffix``) runs on this host."""
+    try:
+        pid = int(owner.split(":")[1])
+    except (IndexError, ValueError):
+        return True  # not ours to judge: its lease decides
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 _worker: TaskWorker | None = None

@@ -177,6 +177,16 @@ def task_recover_orphans(*, orphans: list[tuple[int, str]], now=None) -> list[in
     return requeued
 
 
+def task_running_leases(*, owner_prefix: str) -> list[tuple[int, str]]:
+    """``(task id, lease owner)`` of running tasks whose owner name starts with the prefix."""
+    return [
+        (int(pk), str(owner))
+        for pk, owner in Task.objects.filter(
+            status=Task.Status.RUNNING, lease_owner__startswith=owner_prefix
+        ).values_list("pk", "lease_owner")
+    ]
+
+
 def _requeue_or_fail(*, task_id: int, attempts: int, running: Any, now: Any) -> bool:
     """A task whose worker died: back in the queue, or failed after ``TASK_MAX_ATTEMPTS``
     claims. True if it was put back in the queue."""

@@ -53,6 +53,14 @@ class PortalServer:
         return self.log_path.read_text(errors="replace")[-4000:]
 
 
+def serve_command(port: int) -> list[str]:
+    """The app served as `make run` serves it (daphne; background services start with it)."""
+    return [
+        sys.executable, "-m", "config.serve", "-b", "127.0.0.1", "-p", str(port),
+        "config.asgi:application",
+    ]  # fmt: skip
+
+
 def chromium_path() -> str | None:
     for name in ("chromium", "chromium-browser"):
         found = shutil.which(name)
@@ -101,10 +109,18 @@ def portal_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PortalSe
     )
     port = _free_port()
     log_path = workdir / "daphne.log"
-    daphne = Path(sys.executable).with_name("daphne")
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [str(daphne), "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
+            [
+                sys.executable,
+                "-m",
+                "config.serve",
+                "-b",
+                "127.0.0.1",
+                "-p",
+                str(port),
+                "config.asgi:application",
+            ],
             cwd=ROOT,
             env=env,
             stdout=log,

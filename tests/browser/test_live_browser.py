@@ -14,12 +14,18 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.browser.conftest import ROOT, _free_port, _wait_until_up, login, wait_for_js
+from tests.browser.conftest import (
+    ROOT,
+    _free_port,
+    _wait_until_up,
+    login,
+    serve_command,
+    wait_for_js,
+)
 from tests.browser.seed import HOWTO_TICKET, SHIPPING_TICKET
 
 pytestmark = pytest.mark.browser
@@ -47,10 +53,9 @@ def paced_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     )
     port = _free_port()
     log_path = workdir / "daphne.log"
-    daphne = Path(sys.executable).with_name("daphne")
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [str(daphne), "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
+            serve_command(port),
             cwd=ROOT,
             env=env,
             stdout=log,

@@ -23,7 +23,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
-DAPHNE = str(Path(sys.executable).with_name("daphne"))
+# The app as `make run` and the Procfile serve it (daphne, services started with the server).
+DAPHNE = [PYTHON, "-m", "config.serve"]
 START_TIMEOUT = 60.0
 STOP_TIMEOUT = 10.0
 WORKER_READY_LINE = "Running worker for channels"
@@ -117,7 +118,7 @@ class Stack:
             port = free_port()
             process = _spawn(
                 self._name("web"),
-                [DAPHNE, "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
+                [*DAPHNE, "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
                 {**self.env, **env},
                 self.log_dir,
             )
