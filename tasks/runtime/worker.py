@@ -24,6 +24,7 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import close_old_connections
 
+from config.logs import bind as bind_log_context
 from tasks.agents.support import build_agent
 from tasks.copilot.runner import get_copilot
 from tasks.models import ApprovalRequest, Task
@@ -270,11 +271,15 @@ class TaskWorker:
                     await self._locks.release(task_id)
 
     async def _claim_and_run_locked(self, task_id: int) -> None:
+        # Every line logged for this run (this asyncio task and its threads) names the task.
+        bind_log_context(task_id=task_id)
         claim = await get_writer().write(claim_write(task_id=task_id, owner=self.owner))
         if not claim.applied:
             return
         try:
             task = claim.task or await sync_to_async(task_for_run)(task_id=task_id)
+            if task.ticket is not None:
+                bind_log_context(ticket=task.ticket.number)
             await self._run(task)
         except Exception as exc:
             logger.exception("Task %s crashed in the worker", task_id)
