@@ -85,6 +85,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: counts and times every request, whatever answers it (tasks/views/metrics.py).
+    "tasks.views.metrics.request_metrics_middleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -307,6 +309,10 @@ COPILOT_ANSWER_LEASE_SECONDS = env_int("AGENTDESK_COPILOT_LEASE_SECONDS", 30, mi
 # Traces of task runs (tasks.runtime.tracing): stored with the task and shown as a waterfall;
 # with an OTLP endpoint they also go to an OpenTelemetry collector (OTLP over HTTP).
 TRACES_ENABLED = env_bool("AGENTDESK_TRACES", True)
+# Prometheus metrics at /metrics, without login: with a token, only requests that send it
+# (Authorization: Bearer <token>); without one, only from these addresses.
+METRICS_TOKEN = env_str("AGENTDESK_METRICS_TOKEN")
+METRICS_ALLOWED_ADDRESSES = env_list("AGENTDESK_METRICS_ALLOWED_ADDRESSES", ["127.0.0.1", "::1"])
 OTEL_EXPORTER_OTLP_ENDPOINT = env_str("OTEL_EXPORTER_OTLP_ENDPOINT")
 OTEL_SERVICE_NAME = env_str("OTEL_SERVICE_NAME", "agentdesk")
 

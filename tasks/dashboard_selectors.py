@@ -7,8 +7,9 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
-from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, F, Min, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -189,3 +190,20 @@ def dashboard_board() -> DashboardBoard:
         approvals_total=total,
         version=version,
     )
+
+
+def operations_snapshot() -> dict[str, Any]:
+    """What /metrics reports from the database, in two queries: tasks by status, and the
+    pending approvals with the age of the oldest."""
+    counts = {value: 0 for value, _ in Task.Status.choices}
+    for row in Task.objects.order_by().values("status").annotate(n=Count("id")):
+        counts[row["status"]] = row["n"]
+    pending = ApprovalRequest.objects.filter(status=ApprovalRequest.Status.PENDING).aggregate(
+        n=Count("id"), oldest=Min("created_at")
+    )
+    oldest = pending["oldest"]
+    return {
+        "tasks": counts,
+        "approvals_pending": pending["n"] or 0,
+        "oldest_approval_seconds": (timezone.now() - oldest).total_seconds() if oldest else 0.0,
+    }

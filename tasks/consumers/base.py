@@ -22,6 +22,7 @@ from tasks.live.hub import get_hub, new_inbox
 from tasks.live.outgoing import batch_events
 from tasks.live.selectors import live_user_allowed, live_user_still_allowed
 from tasks.live.threads import in_live_thread
+from tasks.runtime.metrics import WEBSOCKETS_OPEN
 
 logger = logging.getLogger(__name__)
 
@@ -83,6 +84,11 @@ class LiveConsumer(AsyncWebsocketConsumer):
 
     # --- connecting -------------------------------------------------------------------------
 
+    @property
+    def metrics_name(self) -> str:
+        """The socket's kind in the open-websockets metric: task, ticket, dashboard, ..."""
+        return type(self).__name__.removesuffix("Consumer").lower() or "live"
+
     async def connect(self) -> None:
         user = self.scope.get("user")
         if not live_user_allowed(user):
@@ -103,6 +109,8 @@ class LiveConsumer(AsyncWebsocketConsumer):
             self.groups_joined.append(group)
             await get_hub().join(group, self.inbox)
         await self.accept()
+        WEBSOCKETS_OPEN.labels(self.metrics_name).inc()
+        self._counted = True
         get_access_watch().add(self, self.credential(), self.revoke)
         if self.fmt not in p.FORMATS:
             self.fmt = p.FORMAT_JSON
@@ -136,6 +144,9 @@ class LiveConsumer(AsyncWebsocketConsumer):
         """After the handshake (e.g. subscribe from the query string)."""
 
     async def disconnect(self, code: int) -> None:
+        if getattr(self, "_counted", False):
+            self._counted = False
+            WEBSOCKETS_OPEN.labels(self.metrics_name).dec()
         get_access_watch().remove(self)
         await self.leave_groups()
 

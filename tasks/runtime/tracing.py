@@ -403,6 +403,14 @@ def _flat(data: Any, prefix: str = "") -> dict[str, Any]:
     return flat
 
 
+def metrics_processor() -> TracingProcessor:
+    """Prometheus metrics from the same spans (tasks.runtime.metrics)."""
+    from tasks.agents.tools import SUPPORT_TOOLS
+    from tasks.runtime.metrics import MetricsProcessor
+
+    return MetricsProcessor(tool.name for tool in SUPPORT_TOOLS)
+
+
 def tracing_install(*, export_to_openai: bool) -> list[TracingProcessor]:
     """Registers the processors the settings ask for (replacing any before) and returns them.
     The SDK's own exporter to OpenAI is added only with a key for OpenAI itself."""
@@ -410,6 +418,8 @@ def tracing_install(*, export_to_openai: bool) -> list[TracingProcessor]:
     from agents.tracing.processors import default_processor
 
     processors: list[TracingProcessor] = []
+    if settings.TRACES_ENABLED or settings.OTEL_EXPORTER_OTLP_ENDPOINT:
+        processors.append(metrics_processor())
     if export_to_openai:
         processors.append(default_processor())
     if settings.TRACES_ENABLED:

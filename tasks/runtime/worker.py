@@ -31,6 +31,7 @@ from tasks.models import ApprovalRequest, Task
 from tasks.runtime.errors import describe_run_error
 from tasks.runtime.gc_tuning import tune_gc_for_workers
 from tasks.runtime.health import worker_beat
+from tasks.runtime.metrics import TASK_RUNS
 from tasks.runtime.pacing import PacedModel, TurnGate
 from tasks.runtime.progress import with_posted_messages
 from tasks.runtime.resume import ResumeError, resume_state_load
@@ -341,7 +342,7 @@ class TaskWorker:
         self._runs[task.pk] = run
         heartbeat = asyncio.get_running_loop().create_task(self._heartbeat(run))
         try:
-            await run.execute()
+            TASK_RUNS.labels(await run.execute()).inc()
         finally:
             heartbeat.cancel()
             with contextlib.suppress(asyncio.CancelledError):
