@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Count, F, Min, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, F, Min, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -19,15 +19,22 @@ ACTIVE_LIMIT = 200
 FINISHED_LIMIT = 30
 APPROVALS_LIMIT = 20
 SEQS_LIMIT = 2000
-RECENT_FINISH = timedelta(hours=1)
 
 # What a task without a to-do in progress is doing, by status.
 STEP_BY_STATUS = {
     Task.Status.QUEUED: "Waiting for a worker",
     Task.Status.RUNNING: "Planning",
     Task.Status.AWAITING_APPROVAL: "Waiting for an approver",
-    Task.Status.COMPLETED: "Done",
     Task.Status.CANCELLED: "Cancelled",
+}
+# What a finished task came to, in a few words (its outcome's badge says it in one).
+STEP_BY_OUTCOME = {
+    Task.Outcome.RESOLVED: "Replied to the customer",
+    Task.Outcome.REFUNDED: "Refund paid",
+    Task.Outcome.REFUSED: "A refund it asked for was refused",
+    Task.Outcome.ESCALATED: "Handed to a person",
+    Task.Outcome.NEEDS_PERSON: "Left for a person to finish",
+    Task.Outcome.CANCELLED: "Cancelled",
 }
 STATUS_ORDER = [value for value, _ in Task.Status.choices]
 # Task fields the dashboard never shows, and that grow with the conversation.
@@ -59,6 +66,12 @@ class DashboardRow:
             return self.step_doing or self.step_next or ""
         if task.status == Task.Status.RUNNING and task.cancel_requested:
             return "Cancelling after this step"
+        if task.status == Task.Status.COMPLETED:
+            return (
+                STEP_BY_OUTCOME.get(Task.Outcome(task.outcome), "Completed")
+                if task.outcome
+                else "Completed"
+            )
         return STEP_BY_STATUS.get(Task.Status(task.status), "")
 
     @property
@@ -160,12 +173,15 @@ def dashboard_approvals() -> tuple[list[ApprovalRequest], int]:
 
 
 def dashboard_task_seqs() -> dict[int, int]:
-    """The last seq of every active or lately finished task (a Retry may start it again)."""
-    since = timezone.now() - RECENT_FINISH
-    rows = Task.objects.filter(
-        Q(status__in=Task.ACTIVE_STATUSES) | Q(finished_at__gte=since)
-    ).values_list("pk", "last_seq")
-    return dict(rows[:SEQS_LIMIT])
+    """The last seq of every active task and of every finished task the board shows (a Retry
+    or a follow-up may start it again, however long ago it finished): two queries."""
+    active = Task.objects.filter(status__in=Task.ACTIVE_STATUSES).values_list("pk", "last_seq")
+    finished = (
+        Task.objects.filter(status__in=Task.FINISHED_STATUSES)
+        .order_by(F("finished_at").desc(nulls_last=True), "-id")
+        .values_list("pk", "last_seq")
+    )
+    return {**dict(finished[:FINISHED_LIMIT]), **dict(active[:SEQS_LIMIT])}
 
 
 def dashboard_board() -> DashboardBoard:

@@ -19,6 +19,18 @@ class Task(models.Model):
         FAILED = "failed", "Failed"
         CANCELLED = "cancelled", "Cancelled"
 
+    class Outcome(models.TextChoices):
+        """What a finished task came to, derived from what its runs did (set as it finishes:
+        tasks.services.task_outcome)."""
+
+        RESOLVED = "resolved", "Resolved"
+        REFUNDED = "refunded", "Refunded"
+        REFUSED = "refused", "Refused"
+        ESCALATED = "escalated", "Escalated"
+        NEEDS_PERSON = "needs_person", "Needs a person"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+
     ACTIVE_STATUSES = (Status.QUEUED, Status.RUNNING, Status.AWAITING_APPROVAL)
     FINISHED_STATUSES = (Status.COMPLETED, Status.FAILED, Status.CANCELLED)
 
@@ -50,6 +62,8 @@ class Task(models.Model):
     output_tokens = models.PositiveIntegerField(default=0)
     cost = models.DecimalField(max_digits=12, decimal_places=6, default=Decimal("0"))
     error = models.TextField(blank=True, default="")
+    # Set when the task finishes; a follow-up or a Retry sets it again when it finishes again.
+    outcome = models.CharField(max_length=20, choices=Outcome.choices, blank=True, default="")
     last_seq = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -61,6 +75,8 @@ class Task(models.Model):
         indexes = [
             models.Index(fields=["status", "created_at"]),
             models.Index(fields=["ticket", "-created_at"]),
+            # Insights read finished tasks by date range.
+            models.Index(fields=["finished_at"], name="task_finished_at"),
         ]
 
     def __str__(self) -> str:

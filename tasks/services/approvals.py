@@ -170,7 +170,12 @@ def approval_sweep_stranded(*, now: datetime | None = None) -> list[int]:
                 task_wake_on_commit(task_id)
             elif not has_state and Task.objects.filter(
                 pk=task_id, status=Task.Status.AWAITING_APPROVAL
-            ).update(status=Task.Status.FAILED, error=STRANDED_FAILED, finished_at=now):
+            ).update(
+                status=Task.Status.FAILED,
+                outcome=Task.Outcome.FAILED,
+                error=STRANDED_FAILED,
+                finished_at=now,
+            ):
                 event = task_failed_event(error=STRANDED_FAILED)
             else:
                 continue

@@ -33,6 +33,7 @@ from tasks.events import (
 )
 from tasks.models import ApprovalRequest, Task
 from tasks.services.approval_actions import PreparedAction
+from tasks.services.task_outcome import completed_outcome
 
 # Format version of ``Task.run_state`` (the SDK's ``RunState.to_json()`` as a JSON string).
 RUN_STATE_VERSION = 1
@@ -92,6 +93,7 @@ def completed_write(
         ],
         updates={
             **_ended(Task.Status.COMPLETED),
+            "outcome": completed_outcome(),
             "final_output": final_output,
             "history": history,
             "previous_response_id": previous_response_id or "",
@@ -112,7 +114,7 @@ def failed_write(
             *(events or []),
             task_failed_event(error=reason),
         ],
-        updates={**_ended(Task.Status.FAILED), "error": reason},
+        updates={**_ended(Task.Status.FAILED), "outcome": Task.Outcome.FAILED, "error": reason},
         guard=run_guard(owner),
     )
 
@@ -124,7 +126,7 @@ def cancelled_write(
     return EventWrite(
         task_id=task_id,
         events=[*(events or []), task_cancelled_event()],
-        updates=_ended(Task.Status.CANCELLED),
+        updates={**_ended(Task.Status.CANCELLED), "outcome": Task.Outcome.CANCELLED},
         guard=run_guard(owner),
     )
 

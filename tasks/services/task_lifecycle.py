@@ -192,7 +192,13 @@ def _requeue_or_fail(*, task_id: int, attempts: int, running: Any, now: Any) -> 
     claims. True if it was put back in the queue."""
     if attempts >= settings.TASK_MAX_ATTEMPTS:
         reason = WORKER_LOST.format(attempts=attempts)
-        if running.update(status=Task.Status.FAILED, error=reason, finished_at=now, lease_owner=""):
+        if running.update(
+            status=Task.Status.FAILED,
+            outcome=Task.Outcome.FAILED,
+            error=reason,
+            finished_at=now,
+            lease_owner="",
+        ):
             _store(task_id, task_failed_event(error=reason))
         return False
     if running.update(status=Task.Status.QUEUED, lease_owner="", lease_expires_at=None):
@@ -232,6 +238,7 @@ def task_cancel(*, task: Task, user: AbstractBaseUser | AnonymousUser | None = N
     stoppable = (Task.Status.QUEUED, Task.Status.AWAITING_APPROVAL)
     if Task.objects.filter(pk=task.pk, status__in=stoppable).update(
         status=Task.Status.CANCELLED,
+        outcome=Task.Outcome.CANCELLED,
         cancel_requested=True,
         finished_at=now,
         lease_owner="",

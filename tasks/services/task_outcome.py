@@ -1,0 +1,54 @@
+"""What a finished task came to, derived from what its runs did (their rows, which the
+events describe): a refund paid, a refund refused by an approver, the ticket handed to a
+person, a reply to the customer, or nothing a customer would see.
+
+``completed_outcome()`` is an SQL expression: the finishing write sets it in its own UPDATE,
+so a task's outcome costs no query of its own and is never stale."""
+
+from __future__ import annotations
+
+from django.db.models import Case, Exists, OuterRef, Q, Value, When
+from django.db.models.expressions import Combinable
+
+from tasks.models import ApprovalRequest, Task, TicketChange, TicketMessage
+from tools_app.models import Refund
+
+Outcome = Task.Outcome
+
+
+def completed_outcome() -> Combinable:
+    """A completed task's outcome, first match wins:
+
+    * refunded: one of its refunds was paid;
+    * refused: an approver rejected (or let expire) a refund it asked for;
+    * escalated: it changed the ticket's assignee (handed it to a person);
+    * resolved: it replied to the customer, or it had no ticket (a free-text task's answer);
+    * needs a person: anything else (an internal note, a question it could not answer)."""
+    task = OuterRef("pk")
+    refused = (ApprovalRequest.Status.REJECTED, ApprovalRequest.Status.EXPIRED)
+    return Case(
+        When(
+            Exists(Refund.objects.filter(task=task, status=Refund.Status.EXECUTED)),
+            then=Value(Outcome.REFUNDED),
+        ),
+        When(
+            Exists(ApprovalRequest.objects.filter(task=task, status__in=refused)),
+            then=Value(Outcome.REFUSED),
+        ),
+        When(
+            Exists(TicketChange.objects.filter(task=task, field=TicketChange.Field.ASSIGNEE)),
+            then=Value(Outcome.ESCALATED),
+        ),
+        When(
+            Q(ticket__isnull=True)
+            | Exists(
+                TicketMessage.objects.filter(
+                    task=task,
+                    is_internal=False,
+                    author_kind=TicketMessage.AuthorKind.AGENT,
+                )
+            ),
+            then=Value(Outcome.RESOLVED),
+        ),
+        default=Value(Outcome.NEEDS_PERSON),
+    )
