@@ -157,3 +157,37 @@ class AssignForm(ActionForm):
         if user is None:
             raise forms.ValidationError(ASSIGNEE_INVALID)
         return user
+
+
+RANGE_ORDER = "The start date must be on or before the end date."
+RANGE_TOO_LONG = "Choose at most {days} days."
+
+
+class InsightsRangeForm(forms.Form):
+    """The Insights page's date range (whole days, inclusive); both default to the last two
+    weeks. A wrong date is shown with its field and the page uses the default range."""
+
+    start = forms.DateField(required=False, label="From", widget=forms.DateInput({"type": "date"}))
+    end = forms.DateField(required=False, label="To", widget=forms.DateInput({"type": "date"}))
+
+    def __init__(self, *args: Any, max_days: int, default: tuple[Any, Any], **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self.max_days = max_days
+        self.default = default
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start = data.get("start") or self.default[0]
+        end = data.get("end") or self.default[1]
+        if start > end:
+            self.add_error("start", RANGE_ORDER)
+        elif (end - start).days + 1 > self.max_days:
+            self.add_error("start", RANGE_TOO_LONG.format(days=self.max_days))
+        data["start"], data["end"] = start, end
+        return data
+
+    def range(self) -> tuple[Any, Any]:
+        """The range to show: the chosen one if valid, else the default."""
+        if self.is_valid():
+            return self.cleaned_data["start"], self.cleaned_data["end"]
+        return self.default

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from tasks.views import copilot, dashboard, portal, task_actions
+from tasks.views import copilot, dashboard, insights, portal, task_actions
 
 app_name = "tasks"
 
@@ -16,6 +16,8 @@ urlpatterns = [
     path("tickets/<int:number>/assign/", portal.ticket_assign, name="ticket_assign"),
     # Team dashboard (live)
     path("dashboard/", dashboard.dashboard, name="dashboard"),
+    # Insights for team leads (figures and charts over a date range)
+    path("insights/", insights.insights_page, name="insights"),
     # Copilot
     path("copilot/", copilot.copilot, name="copilot"),
     path("copilot/panel/", copilot.copilot_panel, name="copilot_panel"),

@@ -35,3 +35,11 @@ def duration(value: timedelta | None) -> str:
         return f"{minutes}m {seconds:02d}s"
     hours, minutes = divmod(minutes, 60)
     return f"{hours}h {minutes:02d}m"
+
+
+@register.filter
+def seconds_duration(value: float | None) -> str:
+    """Seconds as the same short text as ``duration`` ("3 min", "2 h 5 min")."""
+    if value is None:
+        return ""
+    return duration(timedelta(seconds=float(value)))
