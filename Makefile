@@ -11,13 +11,14 @@ PORT    ?= 8000
 DEPS_ID := $(shell cat requirements.txt | sha1sum | cut -c1-12)
 DEV_ID  := $(shell cat requirements.txt requirements-dev.txt | sha1sum | cut -c1-12)
 
-.PHONY: help run test lint typecheck pytest setup setup-dev browser-deps seed bench lock clean \
+.PHONY: help run test lint typecheck pytest setup setup-dev browser-deps seed bench lock clean eval eval-check \
         test-services scale scale-stop bench-scale
 
 help:
 	@echo "make run    set up (virtualenv, pinned deps, SQLite, demo data) and serve http://$(HOST):$(PORT)"
 	@echo "make test   set up and run ruff, mypy and pytest (what .ci/run calls)"
 	@echo "make bench  print the benchmark figures"
+	@echo "make eval   run the evaluation scenarios (K=3 for pass^3) and store them for the Evals page"
 	@echo "make scale          the scaled-out layout on loopback: PostgreSQL, Redis, 2 web + 2 worker processes"
 	@echo "make scale-stop     stop it"
 	@echo "make test-services  only the integration suite (PostgreSQL, Redis, daphne, runworker)"
@@ -74,7 +75,18 @@ pytest: setup-dev browser-deps
 	@$(VENV)/bin/pytest; rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "error: pytest collected no tests" >&2; exit 1; fi; exit $$rc
 
-test: lint typecheck pytest test-services
+test: lint typecheck pytest eval-check test-services
+
+# The evaluation suite (evals/scenarios) on the configured model, stored for the Evals page.
+eval: setup-dev
+	@mkdir -p var
+	$(PY) manage.py migrate --noinput -v 0
+	$(PY) manage.py eval --k $${K:-1}
+
+# What CI runs: the suite on the offline model, failing below evals/threshold.toml.
+eval-check: setup-dev
+	@mkdir -p var
+	env -u OPENAI_API_KEY $(PY) manage.py eval --check --no-store
 
 # The integration suite on real services: PostgreSQL and Redis from Debian packages (installed
 # when missing, as root), started on loopback by .ci/services; separate daphne and runworker

@@ -1,9 +1,10 @@
 """The ORM models of ``tasks`` (app label ``tasks``), one module per concern: tickets and their
 threads, the agent work (tasks, to-dos, events), approval requests, API tokens, the copilot's
-conversations, the runs' traces."""
+conversations, the runs' traces, evaluation runs."""
 
 from tasks.models.approvals import ApprovalRequest
 from tasks.models.copilot import Conversation, ConversationMessage, ConversationTask
+from tasks.models.evals import EvalResult, EvalRun
 from tasks.models.tickets import Ticket, TicketChange, TicketMessage
 from tasks.models.tokens import ApiToken
 from tasks.models.traces import TaskSpan
@@ -15,6 +16,8 @@ __all__ = [
     "Conversation",
     "ConversationMessage",
     "ConversationTask",
+    "EvalResult",
+    "EvalRun",
     "Task",
     "TaskEvent",
     "TaskSpan",
