@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from tasks.views import copilot, dashboard, insights, portal, task_actions
+from tasks.views import copilot, dashboard, evals, insights, portal, task_actions
 
 app_name = "tasks"
 
@@ -18,6 +18,10 @@ urlpatterns = [
     path("dashboard/", dashboard.dashboard, name="dashboard"),
     # Insights for team leads (figures and charts over a date range)
     path("insights/", insights.insights_page, name="insights"),
+    # Evaluation runs (manage.py eval): pass rates, failed end states, two runs side by side
+    path("evals/", evals.evals_page, name="evals"),
+    path("evals/compare/", evals.eval_compare_page, name="eval_compare"),
+    path("evals/<int:run_id>/", evals.eval_run_page, name="eval_run"),
     # Copilot
     path("copilot/", copilot.copilot, name="copilot"),
     path("copilot/panel/", copilot.copilot_panel, name="copilot_panel"),
