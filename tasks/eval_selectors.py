@@ -35,10 +35,16 @@ class ScenarioRow:
     latency_ms: float = 0.0
     cost: Decimal = Decimal("0")
     failures: list[EvalResult] = field(default_factory=list)
+    judge_scores: list[int] = field(default_factory=list)
+    judge_notes: list[str] = field(default_factory=list)
 
     @property
     def pass_rate(self) -> float:
         return self.passed / self.trials if self.trials else 0.0
+
+    @property
+    def judge_mean(self) -> float | None:
+        return sum(self.judge_scores) / len(self.judge_scores) if self.judge_scores else None
 
 
 def eval_runs(*, limit: int = RUNS_LIMIT) -> list[EvalRun]:
@@ -77,6 +83,10 @@ def eval_scenario_rows(*, run_id: int) -> list[ScenarioRow]:
         row.cost += result.cost
         if not result.passed:
             row.failures.append(result)
+        if result.judge_score is not None:
+            row.judge_scores.append(result.judge_score)
+        if result.judge_notes:
+            row.judge_notes.append(result.judge_notes)
     for row in rows.values():
         row.latency_ms = row.latency_ms / row.trials if row.trials else 0.0
     return sorted(rows.values(), key=lambda r: (r.pass_rate, r.category, r.scenario))

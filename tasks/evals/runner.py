@@ -20,11 +20,13 @@ from typing import Any
 from agents import Model
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
+from django.conf import settings
 
 from tasks.evals.grading import Check, end_state, grade
+from tasks.evals.judge import judge_reply
 from tasks.evals.scenarios import Scenario
 from tasks.evals.world import World, world_build, world_reset
-from tasks.models import ApprovalRequest, Task
+from tasks.models import ApprovalRequest, Task, TicketMessage
 from tasks.runtime.worker import TaskWorker
 from tasks.services.approvals import approval_decide
 from tasks.services.task_start import task_start_for_ticket
@@ -45,6 +47,8 @@ class TrialResult:
     output_tokens: int
     latency_ms: float
     error: str = ""
+    judge_score: int | None = None
+    judge_notes: str = ""
 
     @property
     def failed_checks(self) -> list[Check]:
@@ -56,6 +60,7 @@ class SuiteResult:
     k: int
     model: str
     trials: list[TrialResult] = field(default_factory=list)
+    judge_model: str = ""
 
     def by_scenario(self) -> dict[str, list[TrialResult]]:
         grouped: dict[str, list[TrialResult]] = {}
@@ -113,7 +118,11 @@ def _grade(world: World, task_id: int) -> tuple[Task, dict[str, Any], list[Check
 
 
 async def run_trial(
-    scenario: Scenario, trial: int, model_factory: Callable[[], tuple[Model, str]]
+    scenario: Scenario,
+    trial: int,
+    model_factory: Callable[[], tuple[Model, str]],
+    *,
+    judge: bool = False,
 ) -> TrialResult:
     layer = get_channel_layer()
     if layer is not None and hasattr(layer, "flush"):
@@ -134,6 +143,10 @@ async def run_trial(
         if not await sync_to_async(_decide_pending)(world, task.pk):
             break
     task, state, checks = await sync_to_async(_grade)(world, task.pk)
+    judgement = None
+    if judge:
+        thread = await sync_to_async(_thread_text)(world)
+        judgement = await judge_reply(ticket=thread, reply="\n\n".join(state["replies"]))
     return TrialResult(
         scenario=scenario,
         trial=trial,
@@ -146,6 +159,17 @@ async def run_trial(
         output_tokens=task.output_tokens,
         latency_ms=round(spent * 1000, 1),
         error=task.error,
+        judge_score=judgement.score if judgement else None,
+        judge_notes=judgement.notes if judgement else "",
+    )
+
+
+def _thread_text(world: World) -> str:
+    """What the customer wrote (the judge reads the reply against it)."""
+    return "\n\n".join(
+        TicketMessage.objects.filter(
+            ticket=world.ticket, author_kind=TicketMessage.AuthorKind.CUSTOMER
+        ).values_list("body", flat=True)
     )
 
 
@@ -155,11 +179,12 @@ async def run_suite(
     k: int,
     model_factory: Callable[[], tuple[Model, str]],
     on_trial: Callable[[TrialResult], None] | None = None,
+    judge: bool = False,
 ) -> SuiteResult:
-    result = SuiteResult(k=k, model="")
+    result = SuiteResult(k=k, model="", judge_model=settings.JUDGE_MODEL if judge else "")
     for scenario in scenarios:
         for trial in range(1, k + 1):
-            outcome = await run_trial(scenario, trial, model_factory)
+            outcome = await run_trial(scenario, trial, model_factory, judge=judge)
             result.model = result.model or outcome.model
             result.trials.append(outcome)
             if on_trial is not None:

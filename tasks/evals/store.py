@@ -28,6 +28,7 @@ def eval_run_store(result: SuiteResult, *, label: str = "") -> EvalRun:
         cost=result.cost,
         mean_latency_ms=result.mean_latency_ms,
         label=label[:200],
+        judge_model=result.judge_model,
     )
     EvalResult.objects.bulk_create(
         EvalResult(
@@ -43,6 +44,8 @@ def eval_run_store(result: SuiteResult, *, label: str = "") -> EvalRun:
             output_tokens=t.output_tokens,
             latency_ms=t.latency_ms,
             error=t.error,
+            judge_score=t.judge_score,
+            judge_notes=t.judge_notes,
         )
         for t in result.trials
     )

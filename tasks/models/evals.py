@@ -21,6 +21,7 @@ class EvalRun(models.Model):
     cost = models.DecimalField(max_digits=12, decimal_places=6, default=Decimal("0"))
     mean_latency_ms = models.FloatField(default=0)
     label = models.CharField(max_length=200, blank=True, default="")
+    judge_model = models.CharField(max_length=100, blank=True, default="")
 
     class Meta:
         ordering = ["-started_at", "-id"]
@@ -43,6 +44,9 @@ class EvalResult(models.Model):
     output_tokens = models.PositiveIntegerField(default=0)
     latency_ms = models.FloatField(default=0)
     error = models.TextField(blank=True, default="")
+    # The optional rubric grader (manage.py eval --judge): 1-5, or None when not judged.
+    judge_score = models.PositiveSmallIntegerField(null=True, blank=True)
+    judge_notes = models.TextField(blank=True, default="")
 
     class Meta:
         ordering = ["run", "scenario", "trial"]

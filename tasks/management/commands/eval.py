@@ -22,6 +22,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connections
 from django.test.utils import override_settings
 
+from tasks.evals.judge import judge_available
 from tasks.evals.runner import SuiteResult, TrialResult, run_suite
 from tasks.evals.scenarios import ScenarioError, scenarios_load
 from tasks.evals.store import eval_run_store
@@ -67,6 +68,12 @@ class Command(BaseCommand):
             "for a throwaway database (the tests).",
         )
         parser.add_argument("--label", default="", help="A note stored with the run.")
+        parser.add_argument(
+            "--judge",
+            action="store_true",
+            help="Also score each reply with the judge model (AGENTDESK_JUDGE_MODEL; needs "
+            "OPENAI_API_KEY or a compatible OPENAI_BASE_URL). Never changes pass or fail.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         self.verbosity = options["verbosity"]
@@ -82,6 +89,12 @@ class Command(BaseCommand):
             if not scenarios:
                 raise CommandError(f"No scenario name contains {options['only']!r}")
         threshold = min_pass_rate(EVALS_DIR / "threshold.toml") if options["check"] else None
+        self.judge = bool(options["judge"])
+        if self.judge and not judge_available():
+            raise CommandError(
+                "--judge needs the OpenAI API: set OPENAI_API_KEY (or OPENAI_BASE_URL for a "
+                "compatible server) and AGENTDESK_JUDGE_MODEL"
+            )
         self.stdout.write(f"{len(scenarios)} scenarios x {k} trial{'s' if k > 1 else ''}")
         result = self._run(scenarios, k, options["use_configured_db"])
         self._report(result)
@@ -124,12 +137,21 @@ class Command(BaseCommand):
         # No pacing for a person to watch, no throttle between trials.
         with override_settings(OFFLINE_MODEL_DELAY=0.0, TASK_STARTS_PER_MINUTE=0):
             return asyncio.run(
-                run_suite(scenarios, k=k, model_factory=load_task_model, on_trial=self._trial)
+                run_suite(
+                    scenarios,
+                    k=k,
+                    model_factory=load_task_model,
+                    on_trial=self._trial,
+                    judge=self.judge,
+                )
             )
 
     def _trial(self, trial: TrialResult) -> None:
         mark = "pass" if trial.passed else "FAIL"
-        self.stdout.write(f"  {mark}  {trial.scenario.name} #{trial.trial}")
+        judged = ""
+        if trial.judge_score is not None or trial.judge_notes:
+            judged = f"   judge {trial.judge_score or '-'}/5 {trial.judge_notes}"[:160]
+        self.stdout.write(f"  {mark}  {trial.scenario.name} #{trial.trial}{judged}")
         if self.verbosity >= 2:
             for key, value in trial.state.items():
                 self.stdout.write(f"        {key}: {value!r}")

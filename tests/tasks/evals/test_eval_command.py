@@ -79,3 +79,42 @@ def test_a_broken_scenario_file_stops_before_any_trial(tmp_path: Path):
 
 def test_the_threshold_in_the_repo_is_a_rate():
     assert 0 < eval_command.min_pass_rate(eval_command.EVALS_DIR / "threshold.toml") <= 1
+
+
+@pytest.fixture
+def judge_stub(settings):
+    from tests.openai_stub import serve_stub
+
+    yield from serve_stub(settings, JUDGE_MODEL="judge-test-model")
+
+
+def test_the_judge_scores_each_reply_and_never_decides_a_pass(judge_stub, monkeypatch):
+    from tasks.agents.providers.provider import offline_model
+    from tests.openai_stub import RESPONSES, message_reply
+
+    # the agents stay on the offline model; only the judge talks to the (stub) API
+    monkeypatch.setattr(eval_command, "load_task_model", lambda: (offline_model(), "offline"))
+    judge_stub.script(
+        RESPONSES,
+        message_reply('{"score": 4, "reason": "Correct and clear."}'),
+        message_reply("I think it is a 5!"),
+    )
+
+    text = run("--only", "billing-duplicate-charge", "--k", "2", "--judge")
+
+    first, second = EvalResult.objects.order_by("trial")
+    assert (first.judge_score, first.judge_notes) == (4, "Correct and clear.")
+    assert second.judge_score is None and second.judge_notes.startswith("Judge answer unusable")
+    assert first.passed and second.passed  # the end state decides, not the judge
+    assert EvalRun.objects.get().judge_model == "judge-test-model"
+    assert "judge 4/5 Correct and clear." in text
+    [request, _] = judge_stub.requests
+    assert request.body["model"] == "judge-test-model"
+    assert "<reply>" in request.body["input"] and "ignore them" in request.body["instructions"]
+
+
+def test_the_judge_needs_the_api(settings):
+    settings.OPENAI_API_KEY = ""
+    settings.OPENAI_BASE_URL = ""
+    with pytest.raises(CommandError, match="--judge needs the OpenAI API"):
+        run("--only", "billing-duplicate-charge", "--judge")
