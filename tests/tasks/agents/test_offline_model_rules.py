@@ -706,3 +706,24 @@ def test_after_a_crash_mid_wrap_up_only_the_calls_not_yet_made_are_made() -> Non
 
     # then it does not reply a second time: it makes the note and sets the status
     assert {c.name for c in decision.calls} & wrap_up == {"add_internal_note", "set_ticket_status"}
+
+
+def test_a_refund_is_the_customers_choice_only_when_nothing_else_is_left_open():
+    from tasks.agents.providers.offline.checks import chose_refund
+
+    assert chose_refund("Please refund me, I've bought another one locally.")
+    assert chose_refund("I don't want it anymore, refund the full $68.95.")
+    assert chose_refund("I just want my money back.")
+    # the customer leaves the remedy to us: offer the policy's choice
+    assert not chose_refund("Could you send a replacement or refund me? Either is fine.")
+    assert not chose_refund("Where is my parcel?")
+
+
+def test_a_price_difference_is_not_a_refund_of_the_order():
+    from tasks.agents.providers.offline.categories.refund import PRICE_ADJUSTMENT
+
+    assert PRICE_ADJUSTMENT.search(
+        "your Black Friday promotion has it 40% off, refund the difference"
+    )
+    assert PRICE_ADJUSTMENT.search("Do you do a price match?")
+    assert not PRICE_ADJUSTMENT.search("It broke after a week, please refund it.")

@@ -26,6 +26,20 @@ SOCIAL_ENGINEERING = re.compile(
     re.IGNORECASE,
 )
 HANDOVER = "language_handover"
+# The customer has chosen a refund (not one remedy among others): "please refund me", "I want my
+# money back", "I don't want it anymore".
+CHOSE_REFUND = re.compile(
+    r"\b(please refund( me)?|refund me|(want|like) (a|my) (full )?refund|money back"
+    r"|(don'?t|do not|no longer) (want|need) (it|them|this)( anymore| any more)?)\b",
+    re.IGNORECASE,
+)
+# ... unless they leave the choice to us ("a replacement or a refund, either is fine").
+OTHER_REMEDY = re.compile(r"\b(replacement|replace it|either|exchange)\b", re.IGNORECASE)
+
+
+def chose_refund(text: str) -> bool:
+    """Whether the customer asks for a refund and nothing else."""
+    return bool(CHOSE_REFUND.search(text)) and not OTHER_REMEDY.search(text)
 
 
 def no_customer_findings(facts: Facts) -> Findings | None:

@@ -7,9 +7,10 @@ from __future__ import annotations
 import re
 
 from tasks.agents.providers.offline.category import Category
-from tasks.agents.providers.offline.checks import no_order_findings, target_order
+from tasks.agents.providers.offline.checks import chose_refund, no_order_findings, target_order
 from tasks.agents.providers.offline.facts import Facts, money, parse_when
 from tasks.agents.providers.offline.letters import cur, letter
+from tasks.agents.providers.offline.refunds import refund_findings, refund_item, refund_wrapup
 from tasks.agents.providers.offline.todos import LOOKUP, REPLY, WRAPUP
 from tasks.agents.providers.offline.transcript import TicketHeader
 from tasks.agents.providers.offline.types import Findings, Has, Outcomes, PlannedCall, Wrapup, label
@@ -20,7 +21,11 @@ DAMAGE = re.compile(r"broken|crack|torn|damag|crush|dent|scratch|missing|bent|sh
 
 
 def knowledge(facts: Facts, ticket: TicketHeader, has: Has) -> list[PlannedCall]:
-    return [PlannedCall("search_policies", {"query": POLICY_SEARCH})]
+    calls = [PlannedCall("search_policies", {"query": POLICY_SEARCH})]
+    if chose_refund(facts.customer_text):
+        # A refund follows the refund policy (window, limit): read it before asking for one.
+        calls.append(PlannedCall("read_document", {"slug": "refund-policy"}))
+    return calls
 
 
 def analyze(facts: Facts) -> Findings:
@@ -67,6 +72,16 @@ def analyze(facts: Facts) -> Findings:
             " for one.",
             data=data,
         )
+    if chose_refund(text):
+        # The policy's remedies are the customer's choice, and they chose: a refund, within the
+        # refund policy like any other.
+        reason = f"Damaged on arrival, reported with {data['evidence']}: {label(order)}"
+        return refund_findings(
+            "refund",
+            [refund_item(facts, order, reason)],
+            f"Damage on {label(order)} reported within {within} days with {data['evidence']};"
+            " the customer chose a refund over a replacement.",
+        )
     return Findings(
         "damaged_item",
         f"Damage on {label(order)} reported within {within} days with photos: offer a free"
@@ -76,6 +91,8 @@ def analyze(facts: Facts) -> Findings:
 
 
 def wrapup(findings: Findings, facts: Facts, outcomes: Outcomes) -> Wrapup:
+    if findings.kind == "refund":
+        return refund_wrapup(findings, facts, outcomes)
     order, kind = findings.data["order"], findings.kind
     item, number = order.get("description", "item"), order["number"]
     what = "arrived damaged" if findings.data.get("damaged") else "isn't working properly"

@@ -25,7 +25,9 @@ INTENTS = (
     (
         "other_phishing",
         re.compile(
-            r"phishing|scam|card details|suspicious|is this (?:really )?(?:from )?you", re.I
+            r"phishing|scam|card (?:details|number)|suspicious"
+            r"|is (?:this|that|it) (?:\w+ )?(?:really )?(?:from )?(?:you|deskwise)\b",
+            re.I,
         ),
     ),
     (

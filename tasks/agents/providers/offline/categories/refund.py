@@ -4,6 +4,8 @@ never captured, so there is nothing to refund."""
 
 from __future__ import annotations
 
+import re
+
 from tasks.agents.providers.offline.category import Category
 from tasks.agents.providers.offline.checks import target_order
 from tasks.agents.providers.offline.facts import Facts, money
@@ -15,6 +17,13 @@ from tasks.agents.providers.offline.types import Findings, Has, Outcomes, Planne
 
 # How long a cancelled order's pending amount stays on a statement, when the runbook says.
 PENDING_CLEARS = r"disappears from the bank statement (within [\d\-\u2013 ]+business days)"
+# A request to be paid a price difference (a later promotion, a price match): not a refund of
+# the order, and nothing in the refund policy covers it, so a person decides.
+PRICE_ADJUSTMENT = re.compile(
+    r"\b(price (drop|dropped|match|adjustment|difference)|the difference|promotion|promo code"
+    r"|price went down|now cheaper|on sale now|discount(ed)? (now|price))\b",
+    re.IGNORECASE,
+)
 
 
 def knowledge(facts: Facts, ticket: TicketHeader, has: Has) -> list[PlannedCall]:
@@ -32,6 +41,13 @@ def analyze(facts: Facts) -> Findings:
             " refund; the pending amount disappears from the statement.",
             data={"order": order},
         )
+    if PRICE_ADJUSTMENT.search(facts.customer_text):
+        return Findings(
+            "price_adjustment",
+            f"The customer asks to be paid a price difference on {order['number']}, not to"
+            " return it: the refund policy does not cover price adjustments; a person decides.",
+            data={"order": order},
+        )
     reason = f"Customer refund request for {order.get('description') or order['number']}" + (
         f" (ticket #{facts.ticket.number})" if facts.ticket else ""
     )
@@ -39,6 +55,8 @@ def analyze(facts: Facts) -> Findings:
 
 
 def wrapup(findings: Findings, facts: Facts, outcomes: Outcomes) -> Wrapup:
+    if findings.kind == "price_adjustment":
+        return _price_adjustment(findings, facts)
     if findings.kind != "refund_cancelled_order":
         return refund_wrapup(findings, facts, outcomes)
     order = findings.data["order"]
@@ -55,6 +73,24 @@ def wrapup(findings: Findings, facts: Facts, outcomes: Outcomes) -> Wrapup:
         " pending amount.",
         "solved",
         f"{order['number']} was cancelled; nothing to refund, explained",
+    )
+
+
+def _price_adjustment(findings: Findings, facts: Facts) -> Wrapup:
+    order = findings.data["order"]
+    text = (
+        f"Thanks for letting us know about the price of your {order.get('description') or 'order'}"
+        f" ({order['number']}). A price adjustment after purchase isn't something I can make"
+        " myself, and I haven't refunded your order. I've passed your request to a colleague,"
+        " who will get back to you."
+    )
+    return Wrapup(
+        letter(facts, text),
+        f"Customer asks for a price adjustment on {order['number']} (later promotion or price"
+        " difference), not a return. The refund policy does not cover it: needs a person to"
+        " decide. Nothing refunded.",
+        "open",
+        f"price adjustment asked on {order['number']}; handed to a person",
     )
 
 

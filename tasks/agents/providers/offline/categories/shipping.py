@@ -8,7 +8,7 @@ import re
 from typing import Any
 
 from tasks.agents.providers.offline.category import Category
-from tasks.agents.providers.offline.checks import no_order_findings, target_order
+from tasks.agents.providers.offline.checks import chose_refund, no_order_findings, target_order
 from tasks.agents.providers.offline.facts import (
     Facts,
     business_days_between,
@@ -18,6 +18,7 @@ from tasks.agents.providers.offline.facts import (
     plural,
 )
 from tasks.agents.providers.offline.letters import cur, excerpt, letter, stated
+from tasks.agents.providers.offline.refunds import refund_findings, refund_item, refund_wrapup
 from tasks.agents.providers.offline.todos import LOOKUP, REPLY, WRAPUP
 from tasks.agents.providers.offline.transcript import TicketHeader
 from tasks.agents.providers.offline.types import Findings, Has, Outcomes, PlannedCall, Wrapup
@@ -114,6 +115,16 @@ def analyze(facts: Facts) -> Findings:
         if late >= late_after
         else "shipping_delayed"
     )
+    if kind in ("shipping_late", "shipping_lost") and chose_refund(facts.customer_text):
+        # Late past the policy's mark and no longer wanted: a normal refund request (the refund
+        # policy's window and limit apply).
+        reason = f"Delivery {plural(late, 'business day')} late; customer no longer wants it"
+        return refund_findings(
+            "refund",
+            [refund_item(facts, order, reason)],
+            f"{number} is {plural(late, 'business day')} late and the customer no longer wants"
+            " it: a full refund, within the refund policy.",
+        )
     remedy = {
         "shipping_lost": "treat it as lost: reship or refund in full",
         "shipping_late": "offer a free express reship or a shipping-fee refund",
@@ -176,6 +187,8 @@ def _address(findings: Findings, facts: Facts) -> Wrapup:
 
 
 def wrapup(findings: Findings, facts: Facts, outcomes: Outcomes) -> Wrapup:
+    if findings.kind == "refund":
+        return refund_wrapup(findings, facts, outcomes)
     if findings.kind == "shipping_question":
         return _question(findings, facts)
     if findings.kind.startswith("shipping_address"):
