@@ -78,8 +78,11 @@ def run_config(model_settings: ModelSettings | None = None) -> RunConfig:
         tool_execution=ToolExecutionConfig(pre_approval_tool_input_guardrails=True),
         tool_not_found_behavior="return_error_to_model",
         tool_error_formatter=tool_error_formatter,
-        # Task runs are traced into their own trace (TaskRun.execute); nothing else is.
+        # Task runs are traced into their own trace (TaskRun.execute); nothing else is. The
+        # SDK's per-run and per-turn spans are left out: the agent span is each run's root and
+        # the model-call spans carry each turn's tokens (two spans fewer to make per turn).
         tracing_disabled=not traces_enabled() and not settings.OPENAI_API_KEY,
+        tracing={"include_task_and_turn_spans": False},
     )
 
 

@@ -49,10 +49,10 @@ async def test_a_run_stores_its_trace_with_model_and_tool_spans():
 
     rows = await spans(task)
     by_kind = kinds(rows)
-    # one trace for the run: its own span, the agent, two turns, two model calls, one tool
+    # one trace for the run: the agent (its root), two model calls, one tool call
     assert len({r.trace_id for r in rows}) == 1
-    assert len(by_kind["run"]) == 1 and len(by_kind["agent"]) == 1
-    assert len(by_kind["turn"]) == 2
+    assert len(by_kind["agent"]) == 1 and by_kind["agent"][0].parent_id == ""
+    assert set(by_kind) == {"agent", "model", "tool"}
     first, second = by_kind["model"]
     assert (first.data["input_tokens"], first.data["output_tokens"]) == (120, 8)
     assert (second.data["input_tokens"], second.data["output_tokens"]) == (150, 12)
@@ -61,9 +61,9 @@ async def test_a_run_stores_its_trace_with_model_and_tool_spans():
     [tool] = by_kind["tool"]
     assert tool.name == "lookup_customer"
     assert "Jane Doe" in tool.data["output"]
-    # parents: every span but the run's hangs under another span of the trace
+    # parents: every span but the agent's hangs under another span of the trace
     ids = {r.span_id for r in rows}
-    assert all(r.parent_id in ids for r in rows if r.kind != "run")
+    assert all(r.parent_id in ids for r in rows if r.kind != "agent")
     assert all(r.ended_at >= r.started_at and r.duration_ms >= 0 for r in rows)
     assert {r.run_number for r in rows} == {1}
 
@@ -142,4 +142,4 @@ async def test_spans_go_to_an_opentelemetry_collector(otlp: Any):
     assert "Jane Doe" in tool.attributes["agentdesk.output"]
     assert tool.end_ns >= tool.start_ns > 0
     # the database got the same spans
-    assert {r.kind for r in await spans(task)} >= {"tool", "model", "agent", "run"}
+    assert {r.kind for r in await spans(task)} >= {"tool", "model", "agent"}
