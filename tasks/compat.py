@@ -45,6 +45,25 @@ class ForwardsRunEnd:
         await getattr(self.inner, MODEL_RUN_END_HOOK)(owner)
 
 
+class ModelWrapper(ForwardsRunEnd, Model):
+    """Base of a model that wraps another (``inner``): what it does not do itself (optional
+    capabilities the SDK asks for by name, retry advice, closing, the run-end hook) it hands to
+    the model it wraps."""
+
+    inner: Model
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "inner":
+            raise AttributeError(name)
+        return getattr(self.inner, name)
+
+    def get_retry_advice(self, request: Any) -> Any:
+        return self.inner.get_retry_advice(request)
+
+    async def close(self) -> None:
+        await self.inner.close()
+
+
 def agent_identity_signature() -> Callable[[Any], str]:
     """The SDK's function computing an agent's identity digest, as installed now."""
     function: Callable[[Any], str] = getattr(_run_state_agent_identity, AGENT_IDENTITY_SIGNATURE)

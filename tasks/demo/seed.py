@@ -135,6 +135,12 @@ def _seed(*, now: datetime, staff: dict[str, User]) -> None:
     drafts, keyed = draft_orders(rng=rng, now=now, tickets=TICKETS, since=since)
     _orders_create(drafts, customers)
     _tickets_create(now=now, customers=customers, staff=staff, keyed=keyed)
+    knowledge_base_create()
+
+
+def knowledge_base_create() -> None:
+    """The demo's knowledge base: a runbook per category, the policies, internal documents
+    (also every evaluation trial's, tasks.evals.world)."""
     Article.objects.bulk_create(
         Article(
             kind=a.kind,

@@ -12,7 +12,7 @@ from django.contrib.auth.models import Group, Permission, User
 from django.core.management import call_command
 from django.utils import timezone
 
-from tasks.demo.articles import ARTICLES
+from tasks.demo.seed import knowledge_base_create
 from tasks.evals.scenarios import OrderSpec, Scenario
 from tasks.models import Ticket, TicketMessage
 from tools_app.models import Article, Customer, Order, Refund
@@ -115,17 +115,7 @@ def world_build(scenario: Scenario) -> World:
     group, _ = Group.objects.get_or_create(name=APPROVERS_GROUP)
     group.permissions.add(Permission.objects.get(codename="decide_approvalrequest"))
     approver.groups.add(group)
-    Article.objects.bulk_create(
-        Article(
-            kind=a.kind,
-            slug=a.slug,
-            title=a.title,
-            body=a.body,
-            category=a.category,
-            rules=a.rules or {},
-        )
-        for a in ARTICLES
-    )
+    knowledge_base_create()
     for extra in scenario.articles:
         Article.objects.update_or_create(
             slug=extra.slug,

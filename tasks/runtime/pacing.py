@@ -28,7 +28,7 @@ from typing import Any
 from agents import Model, ModelResponse
 from agents.items import TResponseStreamEvent
 
-from tasks.compat import ForwardsRunEnd
+from tasks.compat import ModelWrapper
 
 COMPLETED = "response.completed"
 
@@ -118,7 +118,7 @@ class TurnGate:
                 waiter.set_result(self._grant())
 
 
-class PacedModel(ForwardsRunEnd, Model):
+class PacedModel(ModelWrapper):
     """``inner`` with the run's turn pass given back before each model call and taken again
     when the answer is complete. One per run; ``begin`` before the run, ``end`` after it."""
 
@@ -150,16 +150,3 @@ class PacedModel(ForwardsRunEnd, Model):
             if getattr(event, "type", None) == COMPLETED:
                 await self.begin()
             yield event
-
-    # The SDK asks models for optional capabilities by name (e.g. whether it may add a default
-    # prompt cache key, which the OpenAI models allow): answer as the wrapped model would.
-    def __getattr__(self, name: str) -> Any:
-        if name == "inner":
-            raise AttributeError(name)
-        return getattr(self.inner, name)
-
-    def get_retry_advice(self, request: Any) -> Any:
-        return self.inner.get_retry_advice(request)
-
-    async def close(self) -> None:
-        await self.inner.close()

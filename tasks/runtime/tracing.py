@@ -28,7 +28,7 @@ from agents.items import TResponseStreamEvent
 from agents.tracing import Span, Trace, TracingProcessor
 from django.conf import settings
 
-from tasks.compat import ForwardsRunEnd
+from tasks.compat import ModelWrapper
 from tasks.services.usage import usage_cost
 
 logger = logging.getLogger(__name__)
@@ -212,7 +212,7 @@ def _usage_numbers(usage: Any) -> tuple[int, int, int]:
     )
 
 
-class TracedModel(ForwardsRunEnd, Model):
+class TracedModel(ModelWrapper):
     """``inner`` with a span per model call: latency, time to first token, tokens, cost."""
 
     def __init__(self, inner: Model, model_name: str) -> None:
@@ -277,18 +277,6 @@ class TracedModel(ForwardsRunEnd, Model):
             raise
         finally:
             self._finish(span, started, first, usage, error)
-
-    # The SDK asks models for optional capabilities by name: answer as the wrapped model.
-    def __getattr__(self, name: str) -> Any:
-        if name == "inner":
-            raise AttributeError(name)
-        return getattr(self.inner, name)
-
-    def get_retry_advice(self, request: Any) -> Any:
-        return self.inner.get_retry_advice(request)
-
-    async def close(self) -> None:
-        await self.inner.close()
 
 
 def approval_wait_span(
