@@ -13,11 +13,12 @@ from django.db.models import Count, F, Min, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from tasks.models import ApprovalRequest, Task, Todo
+from tasks.models import ApprovalRequest, Task, Ticket, Todo
 
 ACTIVE_LIMIT = 200
 FINISHED_LIMIT = 30
 APPROVALS_LIMIT = 20
+ESCALATIONS_LIMIT = 10
 SEQS_LIMIT = 2000
 
 # What a task without a to-do in progress is doing, by status.
@@ -101,6 +102,8 @@ class DashboardBoard:
     # When the board was read (ms): a live update rendered earlier is older than it.
     version: int = field(default_factory=lambda: dashboard_version())
     finished_limit: int = FINISHED_LIMIT
+    escalations: list[Ticket] = field(default_factory=list)
+    escalations_total: int = 0
 
 
 def dashboard_version() -> int:
@@ -198,6 +201,7 @@ def dashboard_board() -> DashboardBoard:
         FINISHED_LIMIT,
     )
     approvals, total = dashboard_approvals()
+    escalations, escalations_total = dashboard_escalations()
     return DashboardBoard(
         active=active,
         finished=finished,
@@ -205,7 +209,23 @@ def dashboard_board() -> DashboardBoard:
         approvals=approvals,
         approvals_total=total,
         version=version,
+        escalations=escalations,
+        escalations_total=escalations_total,
     )
+
+
+def dashboard_escalations() -> tuple[list[Ticket], int]:
+    """Open tickets handed to people, most recently escalated first, and how many there are."""
+    waiting = Ticket.objects.filter(
+        escalation_queue__isnull=False, status__in=Ticket.ACTIVE_STATUSES
+    )
+    shown = list(
+        waiting.select_related("escalation_queue", "assignee").order_by("-escalated_at", "-id")[
+            :ESCALATIONS_LIMIT
+        ]
+    )
+    total = len(shown) if len(shown) < ESCALATIONS_LIMIT else waiting.count()
+    return shown, total
 
 
 def operations_snapshot() -> dict[str, Any]:

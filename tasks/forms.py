@@ -37,6 +37,7 @@ SORT_CHOICES = [
 ]
 ASSIGNEE_ME = "me"
 ASSIGNEE_NONE = "none"
+QUEUE_ANY = "any"
 
 # What an absent or invalid parameter falls back to.
 BACKLOG_DEFAULTS = {
@@ -44,6 +45,7 @@ BACKLOG_DEFAULTS = {
     "category": "",
     "priority": "",
     "assignee": "",
+    "queue": "",
     "q": "",
     "sort": "priority",
 }
@@ -61,11 +63,21 @@ class BacklogFilterForm(forms.Form):
         required=False, choices=[("", "Any priority"), *Ticket.Priority.choices]
     )
     assignee = forms.ChoiceField(required=False)
+    queue = forms.ChoiceField(required=False)
     q = forms.CharField(required=False)
     sort = forms.ChoiceField(required=False, choices=SORT_CHOICES)
 
-    def __init__(self, data: QueryDict, *, staff: Sequence[AbstractUser]) -> None:
+    def __init__(
+        self,
+        data: QueryDict,
+        *,
+        staff: Sequence[AbstractUser],
+        queues: Sequence[tuple[str, str]] = (),
+    ) -> None:
         super().__init__(data)
+        queue = self.fields["queue"]
+        assert isinstance(queue, forms.ChoiceField)
+        queue.choices = [("", "Any queue"), (QUEUE_ANY, "Escalated (any queue)"), *queues]
         assignee = self.fields["assignee"]
         assert isinstance(assignee, forms.ChoiceField)
         assignee.choices = [
@@ -109,6 +121,7 @@ class BacklogFilterForm(forms.Form):
             category=values["category"],
             priority=values["priority"],
             assignee=assignee,
+            queue=values["queue"],
             q=values["q"],
             sort=values["sort"],
         )

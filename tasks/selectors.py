@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractUser
 from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 
-from tasks.models import Task, TaskEvent, Ticket, TicketChange, TicketMessage
+from tasks.models import EscalationQueue, Task, TaskEvent, Ticket, TicketChange, TicketMessage
 from tasks.services.task_ticket_actions import task_call_key
 from tools_app.errors import ApplicationError
 from tools_app.models import Refund
@@ -31,6 +31,8 @@ class TicketFilters:
     priority: str = ""
     # A user id, "me" is resolved by the caller, "none" means unassigned.
     assignee: str = ""
+    # An escalation queue's slug, "any" for every escalated ticket.
+    queue: str = ""
     q: str = ""
     sort: str = "priority"
     customer_id: int | None = None
@@ -53,7 +55,7 @@ def _search(qs: QuerySet[Ticket], q: str) -> QuerySet[Ticket]:
 
 
 def ticket_list(*, filters: TicketFilters) -> QuerySet[Ticket]:
-    qs = Ticket.objects.select_related("customer", "assignee")
+    qs = Ticket.objects.select_related("customer", "assignee", "escalation_queue")
     if filters.status == "active":
         qs = qs.filter(status__in=Ticket.ACTIVE_STATUSES)
     elif filters.status:
@@ -66,6 +68,10 @@ def ticket_list(*, filters: TicketFilters) -> QuerySet[Ticket]:
         qs = qs.filter(assignee__isnull=True)
     elif filters.assignee.isdecimal():
         qs = qs.filter(assignee_id=int(filters.assignee))
+    if filters.queue == "any":
+        qs = qs.filter(escalation_queue__isnull=False)
+    elif filters.queue:
+        qs = qs.filter(escalation_queue__slug=filters.queue)
     if filters.customer_id is not None:
         qs = qs.filter(customer_id=filters.customer_id)
     if filters.q.strip():
@@ -165,3 +171,8 @@ def task_posted_messages(*, task_id: int, run_number: int = 1) -> list[tuple[str
         task_id=task_id, idempotency_key__startswith=prefix
     ).order_by("created_at", "pk")
     return [(str(m.idempotency_key).removeprefix(prefix), m) for m in messages]
+
+
+def escalation_queue_choices() -> list[tuple[str, str]]:
+    """(slug, name) of every escalation queue, for filters."""
+    return list(EscalationQueue.objects.order_by("name").values_list("slug", "name"))

@@ -9,13 +9,14 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import ForeignKey
 from django.forms import ModelChoiceField, ModelForm
 from django.http import HttpRequest
 
 from tasks.admin.common import ReadOnlyAdminMixin, ReadOnlyTabularInline, admin_link, shorten
-from tasks.models import Task, Ticket, TicketChange, TicketMessage
+from tasks.models import EscalationQueue, Task, Ticket, TicketChange, TicketMessage
 from tasks.selectors import staff_users
 from tasks.services.tickets import ticket_assign, ticket_set_status
 
@@ -50,12 +51,13 @@ class TicketAdmin(admin.ModelAdmin):
         "priority",
         "status",
         "assignee",
+        "escalation_queue",
         "created_at",
     )
     list_display_links = ("number", "subject")
-    list_filter = ("status", "priority", "category", "created_at")
+    list_filter = ("status", "escalation_queue", "priority", "category", "created_at")
     search_fields = ("=number", "subject", "body", "requester_email", "customer__name")
-    list_select_related = ("customer", "assignee")
+    list_select_related = ("customer", "assignee", "escalation_queue")
     date_hierarchy = "created_at"
     autocomplete_fields = ("customer",)
     fields = (
@@ -67,12 +69,24 @@ class TicketAdmin(admin.ModelAdmin):
         "priority",
         "status",
         "assignee",
+        "escalation_queue",
+        "escalation_reason",
+        "escalated_at",
         "body",
         "created_at",
         "updated_at",
     )
-    # The customer's own words and the ticket's identity are not ours to rewrite.
-    readonly_fields = ("number", "body", "created_at", "updated_at")
+    # The customer's own words and the ticket's identity are not ours to rewrite; escalations
+    # go through ticket_escalate (the history records them).
+    readonly_fields = (
+        "number",
+        "body",
+        "created_at",
+        "updated_at",
+        "escalation_queue",
+        "escalation_reason",
+        "escalated_at",
+    )
     inlines = (TicketMessageInline, TicketChangeInline, TaskInline)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -123,3 +137,28 @@ class TicketChangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description="Task")
     def task_link(self, obj: TicketChange) -> Any:
         return admin_link(obj.task)
+
+
+@admin.register(EscalationQueue)
+class EscalationQueueAdmin(admin.ModelAdmin):
+    """Who escalated tickets go to: set a queue's assignee, or switch a queue off."""
+
+    list_display = ("name", "slug", "assignee", "active", "waiting")
+    list_editable = ("assignee", "active")
+    fields = ("name", "slug", "description", "assignee", "active")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        # The agents name queues by slug: it stays as created.
+        return ("slug",) if obj is not None else ()
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # tickets keep their queue: switch it off instead
+
+    @admin.display(description="Open tickets")
+    def waiting(self, obj: EscalationQueue) -> int:
+        return obj.tickets.filter(status__in=Ticket.ACTIVE_STATUSES).count()
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "assignee":
+            kwargs["queryset"] = User.objects.filter(is_staff=True, is_active=True)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)

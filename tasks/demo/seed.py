@@ -20,13 +20,14 @@ from tasks.demo.tickets_history import HISTORY
 from tasks.demo.tickets_orders import ORDER_TICKETS
 from tasks.demo.tickets_product import PRODUCT_TICKETS
 from tasks.demo.tickets_scenarios import SCENARIOS
-from tasks.models import Ticket, TicketMessage
+from tasks.models import EscalationQueue, Ticket, TicketMessage
 from tasks.services.groups import (
     APPROVERS_GROUP,
     SUPPORT_GROUP,
     approvers_group_ensure,
     support_group_ensure,
 )
+from tasks.services.tickets import escalation_queues_ensure
 from tools_app.models import Article, Customer, Order, Refund
 
 # Open tickets first so the scenarios get the numbers in SCENARIO_TICKETS.
@@ -116,6 +117,9 @@ def _staff_ensure(groups: dict[str, Group]) -> dict[str, User]:
     return users
 
 
+DEMO_QUEUE_ASSIGNEES = {"team_leads": "approver", "billing": "maria", "technical": "tom"}
+
+
 def _seed(*, now: datetime, staff: dict[str, User]) -> None:
     rng = random.Random(RANDOM_SEED)
     since = {
@@ -136,6 +140,12 @@ def _seed(*, now: datetime, staff: dict[str, User]) -> None:
     _orders_create(drafts, customers)
     _tickets_create(now=now, customers=customers, staff=staff, keyed=keyed)
     knowledge_base_create()
+    escalation_queues_ensure()
+    # Who each queue's escalations go to in the demo (staff change it in the admin).
+    for slug, username in DEMO_QUEUE_ASSIGNEES.items():
+        EscalationQueue.objects.filter(slug=slug, assignee__isnull=True).update(
+            assignee=staff[username]
+        )
 
 
 def knowledge_base_create() -> None:

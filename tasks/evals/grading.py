@@ -25,7 +25,7 @@ class Check:
 
 def end_state(world: World, task: Task) -> dict[str, Any]:
     """What the trial left, in plain values (stored with the result)."""
-    ticket = Ticket.objects.select_related("assignee").get(pk=world.ticket.pk)
+    ticket = Ticket.objects.select_related("assignee", "escalation_queue").get(pk=world.ticket.pk)
     numbers = {order.pk: key for key, order in world.orders.items()}
     agent_messages = list(
         TicketMessage.objects.filter(ticket=ticket, author_kind=TicketMessage.AuthorKind.AGENT)
@@ -56,6 +56,8 @@ def end_state(world: World, task: Task) -> dict[str, Any]:
         "outcome": task.outcome,
         "ticket_status": ticket.status,
         "assignee": ticket.assignee.username if ticket.assignee else "",
+        "escalated_to": ticket.escalation_queue.slug if ticket.escalation_queue else "",
+        "escalation_reason": ticket.escalation_reason,
         "refunds": sorted(refunds),
         "approvals": [list(a) for a in approvals],
         "replies": [body for body, internal in agent_messages if not internal],
@@ -118,6 +120,15 @@ def grade(world: World, state: dict[str, Any]) -> list[Check]:
                 bool(state["assignee"]) == expect.assigned,
                 expect.assigned,
                 state["assignee"] or False,
+            )
+        )
+    if expect.escalated_to is not None:
+        checks.append(
+            Check(
+                "escalation queue",
+                state.get("escalated_to", "") == expect.escalated_to,
+                expect.escalated_to or "not escalated",
+                state.get("escalated_to") or "not escalated",
             )
         )
     replies = "\n".join(state["replies"])

@@ -19,6 +19,7 @@ ticket and its thread), how the approver behaves, and the end state a correct ag
     approvals = ["second"]                              # requests asked, by order
     ticket_status = ["pending", "solved"]               # any of
     assigned = false                                    # handed to a person or not
+    escalated_to = "team_leads"                         # the escalation queue ("" for none)
     reply = true                                        # a reply to the customer, or none
     reply_must = ["refund"]                             # case-insensitive, all of
     reply_must_not = ["{other.number}"]                 # none of
@@ -99,6 +100,8 @@ class Expectation:
     approvals: tuple[str, ...] = ()
     ticket_status: tuple[str, ...] = ()
     assigned: bool | None = None
+    # The escalation queue the ticket must end in ("" for none); None: not checked.
+    escalated_to: str | None = None
     reply: bool | None = None
     reply_must: tuple[str, ...] = ()
     reply_must_not: tuple[str, ...] = ()
@@ -281,6 +284,7 @@ def _scenario(data: Any, where: str) -> Scenario:
             approvals=approvals,
             ticket_status=statuses,
             assigned=e.bool("assigned"),
+            escalated_to=e.text("escalated_to") if "escalated_to" in e.data else None,
             reply=e.bool("reply"),
             reply_must=e.strings("reply_must"),
             reply_must_not=e.strings("reply_must_not"),

@@ -15,6 +15,7 @@ from django.utils import timezone
 from tasks.demo.seed import knowledge_base_create
 from tasks.evals.scenarios import OrderSpec, Scenario
 from tasks.models import Ticket, TicketMessage
+from tasks.services.tickets import escalation_queues_ensure
 from tools_app.models import Article, Customer, Order, Refund
 
 FIRST_ORDER = 61_000
@@ -116,6 +117,7 @@ def world_build(scenario: Scenario) -> World:
     group.permissions.add(Permission.objects.get(codename="decide_approvalrequest"))
     approver.groups.add(group)
     knowledge_base_create()
+    escalation_queues_ensure()
     for extra in scenario.articles:
         Article.objects.update_or_create(
             slug=extra.slug,

@@ -5,7 +5,7 @@ conversations, the runs' traces, evaluation runs."""
 from tasks.models.approvals import ApprovalRequest
 from tasks.models.copilot import Conversation, ConversationMessage, ConversationTask
 from tasks.models.evals import EvalResult, EvalRun
-from tasks.models.tickets import Ticket, TicketChange, TicketMessage
+from tasks.models.tickets import EscalationQueue, Ticket, TicketChange, TicketMessage
 from tasks.models.tokens import ApiToken
 from tasks.models.traces import TaskSpan
 from tasks.models.work import Task, TaskEvent, Todo
@@ -16,6 +16,7 @@ __all__ = [
     "Conversation",
     "ConversationMessage",
     "ConversationTask",
+    "EscalationQueue",
     "EvalResult",
     "EvalRun",
     "Task",

@@ -6,6 +6,30 @@ from django.conf import settings
 from django.db import models
 
 
+class EscalationQueue(models.Model):
+    """Where tickets handed to people wait: team leads, billing, technical. A queue may name
+    the person its tickets are assigned to; switching a queue off stops new escalations."""
+
+    slug = models.SlugField(max_length=40, unique=True)
+    name = models.CharField(max_length=100)
+    description = models.CharField(max_length=300, blank=True, default="")
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Escalated tickets are assigned to this person (empty: left to the queue).",
+    )
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Ticket(models.Model):
     class Category(models.TextChoices):
         BILLING = "billing", "Billing"
@@ -58,6 +82,16 @@ class Ticket(models.Model):
         on_delete=models.SET_NULL,
         related_name="assigned_tickets",
     )
+    # Handed to people (escalate_to_human, or staff): which queue, why and when.
+    escalation_queue = models.ForeignKey(
+        "EscalationQueue",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="tickets",
+    )
+    escalation_reason = models.TextField(blank=True, default="")
+    escalated_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -112,6 +146,7 @@ class TicketChange(models.Model):
     class Field(models.TextChoices):
         STATUS = "status", "Status"
         ASSIGNEE = "assignee", "Assignee"
+        QUEUE = "queue", "Escalation queue"
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="changes")
     field = models.CharField(max_length=20, choices=Field.choices)

@@ -21,7 +21,7 @@ def completed_outcome() -> Combinable:
 
     * refunded: one of its refunds was paid;
     * refused: an approver rejected (or let expire) a refund it asked for;
-    * escalated: it changed the ticket's assignee (handed it to a person);
+    * escalated: it handed the ticket to people (an escalation queue, or an assignee);
     * resolved: it replied to the customer, or it had no ticket (a free-text task's answer);
     * needs a person: anything else (an internal note, a question it could not answer)."""
     task = OuterRef("pk")
@@ -36,7 +36,12 @@ def completed_outcome() -> Combinable:
             then=Value(Outcome.REFUSED),
         ),
         When(
-            Exists(TicketChange.objects.filter(task=task, field=TicketChange.Field.ASSIGNEE)),
+            Exists(
+                TicketChange.objects.filter(
+                    task=task,
+                    field__in=(TicketChange.Field.ASSIGNEE, TicketChange.Field.QUEUE),
+                )
+            ),
             then=Value(Outcome.ESCALATED),
         ),
         When(

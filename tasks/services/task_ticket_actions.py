@@ -4,7 +4,12 @@ the ticket services, idempotent per tool call (a repeated call writes nothing ne
 from __future__ import annotations
 
 from tasks.models import Task, Ticket, TicketMessage
-from tasks.services.tickets import ticket_add_note, ticket_reply, ticket_set_status
+from tasks.services.tickets import (
+    ticket_add_note,
+    ticket_escalate,
+    ticket_reply,
+    ticket_set_status,
+)
 from tools_app.errors import ApplicationError
 
 AGENT_STATUSES = ("open", "pending", "solved")
@@ -55,3 +60,9 @@ def task_set_ticket_status(*, task_id: int, ticket_id: int, status: str) -> Tick
         raise ApplicationError(AGENT_STATUS_INVALID, {"field": "status", "value": status})
     task, ticket = _load(task_id, ticket_id)
     return ticket_set_status(ticket=ticket, status=status, task=task)
+
+
+def task_escalate_ticket(*, task_id: int, ticket_id: int, queue: str, reason: str) -> Ticket:
+    """The agent hands its ticket to people (a queue, with the reason)."""
+    task, ticket = _load(task_id, ticket_id)
+    return ticket_escalate(ticket=ticket, queue=queue, reason=reason, task=task)

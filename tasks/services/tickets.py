@@ -7,7 +7,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from tasks.models import Task, Ticket, TicketChange, TicketMessage
+from tasks.models import EscalationQueue, Task, Ticket, TicketChange, TicketMessage
 from tools_app.errors import ApplicationError
 from tools_app.models import Customer
 
@@ -212,4 +212,103 @@ def ticket_assign(*, ticket: Ticket, assignee: User | None, actor: User | None =
         new_value=assignee.get_username() if assignee else "",
         actor=actor,
     )
+    return ticket
+
+
+ESCALATION_QUEUE_UNKNOWN = "Unknown escalation queue {queue!r}: use one of {choices}."
+ESCALATION_REASON_REQUIRED = "Say why the ticket needs a person (the reason is empty)."
+ESCALATION_REASON_TOO_LONG = "An escalation reason is limited to {limit} characters."
+ESCALATION_CLOSED = "This ticket is {status}: there is nothing to escalate."
+MAX_ESCALATION_REASON = 1000
+
+
+DEFAULT_QUEUES = (
+    (
+        "team_leads",
+        "Team leads",
+        "Refunds above the agent limit, disputes, anything a lead decides.",
+    ),
+    ("billing", "Billing", "Charges, invoices and refunds the billing team handles."),
+    ("technical", "Technical", "Outages, SSO and bugs that need an engineer."),
+)
+
+
+def escalation_queues_ensure() -> None:
+    """The three queues the agents know (a migration creates them; a database emptied since,
+    such as an evaluation trial's, gets them back). Existing ones are left as staff set them."""
+    for slug, name, description in DEFAULT_QUEUES:
+        EscalationQueue.objects.get_or_create(
+            slug=slug, defaults={"name": name, "description": description}
+        )
+
+
+def escalation_queue_slugs() -> list[str]:
+    return list(
+        EscalationQueue.objects.filter(active=True).order_by("slug").values_list("slug", flat=True)
+    )
+
+
+@transaction.atomic
+def ticket_escalate(
+    *,
+    ticket: Ticket,
+    queue: str,
+    reason: str,
+    actor: User | None = None,
+    task: Task | None = None,
+) -> Ticket:
+    """Hands the ticket to people: it joins the queue with the reason, is assigned per the
+    queue's setting, and is open (the team has to act). Recorded in the change history (the
+    queue and, when it changes, the assignee). Escalating again moves it to another queue."""
+    reason = " ".join(str(reason or "").split())
+    if not reason:
+        raise ApplicationError(ESCALATION_REASON_REQUIRED, {"field": "reason"})
+    if len(reason) > MAX_ESCALATION_REASON:
+        raise ApplicationError(
+            ESCALATION_REASON_TOO_LONG.format(limit=MAX_ESCALATION_REASON), {"field": "reason"}
+        )
+    target = EscalationQueue.objects.filter(slug=str(queue), active=True).first()
+    if target is None:
+        choices = ", ".join(escalation_queue_slugs()) or "none (no queue is active)"
+        raise ApplicationError(
+            ESCALATION_QUEUE_UNKNOWN.format(queue=str(queue)[:40], choices=choices),
+            {"field": "queue", "choices": escalation_queue_slugs()},
+        )
+    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    if ticket.status in (Ticket.Status.SOLVED, Ticket.Status.CLOSED):
+        raise ApplicationError(
+            ESCALATION_CLOSED.format(status=ticket.get_status_display().lower()),
+            {"field": None},
+        )
+    old_queue = ticket.escalation_queue.slug if ticket.escalation_queue else ""
+    ticket.escalation_queue = target
+    ticket.escalation_reason = reason
+    ticket.escalated_at = timezone.now()
+    ticket.save(
+        update_fields=["escalation_queue", "escalation_reason", "escalated_at", "updated_at"]
+    )
+    TicketChange.objects.create(
+        ticket=ticket,
+        field=TicketChange.Field.QUEUE,
+        old_value=old_queue,
+        new_value=target.slug,
+        actor=actor,
+        task=task,
+    )
+    person = target.assignee
+    if person is not None and person.is_active and person.is_staff:
+        if ticket.assignee_id != person.pk:
+            old = ticket.assignee.get_username() if ticket.assignee else ""
+            ticket.assignee = person
+            ticket.save(update_fields=["assignee", "updated_at"])
+            TicketChange.objects.create(
+                ticket=ticket,
+                field=TicketChange.Field.ASSIGNEE,
+                old_value=old,
+                new_value=person.get_username(),
+                actor=actor,
+                task=task,
+            )
+    if ticket.status != Ticket.Status.OPEN:
+        ticket_set_status(ticket=ticket, status=Ticket.Status.OPEN, actor=actor, task=task)
     return ticket

@@ -28,7 +28,12 @@ from tasks.forms import (
 )
 from tasks.models import Ticket
 from tasks.presentation.ticket_page import ticket_page_context
-from tasks.selectors import staff_users, ticket_list, ticket_status_counts
+from tasks.selectors import (
+    escalation_queue_choices,
+    staff_users,
+    ticket_list,
+    ticket_status_counts,
+)
 from tasks.services import tickets as ticket_services
 from tasks.views.access import staff_required, staff_user
 from tasks.views.common import ticket_or_404, wants_partial
@@ -50,7 +55,7 @@ UNASSIGNED = "The ticket is now unassigned."
 @staff_required
 def backlog(request: HttpRequest) -> HttpResponse:
     staff = list(staff_users())
-    form = BacklogFilterForm(request.GET, staff=staff)
+    form = BacklogFilterForm(request.GET, staff=staff, queues=escalation_queue_choices())
     filters = form.to_filters(user=staff_user(request))
     page = Paginator(ticket_list(filters=filters), PAGE_SIZE).get_page(request.GET.get("page"))
     counts = ticket_status_counts(filters=filters)
@@ -65,7 +70,9 @@ def backlog(request: HttpRequest) -> HttpResponse:
         "page_range": page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1),
         "tickets": page.object_list,
         "status_tabs": [(value, label, counts[value]) for value, label in STATUS_CHOICES],
-        "is_filtered": any(effective[name] for name in ("category", "priority", "assignee", "q")),
+        "is_filtered": any(
+            effective[name] for name in ("category", "priority", "assignee", "queue", "q")
+        ),
     }
     template = "tasks/backlog.html#results" if wants_partial(request) else "tasks/backlog.html"
     response = render(request, template, context)

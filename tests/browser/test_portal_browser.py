@@ -123,3 +123,46 @@ def test_insights_draws_its_charts_under_the_csp(page: Any):
     assert problems == []
     if os.environ.get("SCREENSHOT_DIR"):
         page.screenshot(path=f"{os.environ['SCREENSHOT_DIR']}/insights.png", full_page=True)
+
+
+def _in_server_db(portal_server: Any, code: str) -> None:
+    """Runs ``code`` (Django set up) against the browser server's database."""
+    import subprocess
+    import sys
+
+    from tests.browser.conftest import ROOT
+
+    script = f"import django; django.setup()\n{code}"
+    subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, env=portal_server.env, check=True, timeout=60
+    )
+
+
+def test_an_escalated_ticket_in_the_backlogs_queue_filter(page: Any, portal_server: Any):
+    _in_server_db(
+        portal_server,
+        "from tasks.models import Ticket\n"
+        "from tasks.services.tickets import escalation_queues_ensure, ticket_escalate\n"
+        "escalation_queues_ensure()\n"
+        f"t = Ticket.objects.get(number={HOWTO_TICKET})\n"
+        "ticket_escalate(ticket=t, queue='technical', reason='Export needs an engineer')\n",
+    )
+    try:
+        login(page)
+        page.select_option("#filter-queue", "technical")
+        page.wait_for_url("**queue=technical**")
+        rows = page.locator("tbody tr[id^=ticket-row-]")
+        assert rows.count() == 1
+        row = page.locator(f"#ticket-row-{HOWTO_TICKET}")
+        assert "Technical" in row.inner_text() and "Export needs an engineer" in row.inner_text()
+        page.select_option("#filter-queue", "billing")
+        page.wait_for_url("**queue=billing**")
+        assert page.locator("tbody tr[id^=ticket-row-]").count() == 0
+    finally:
+        _in_server_db(
+            portal_server,
+            "from tasks.models import Ticket, TicketChange\n"
+            f"Ticket.objects.filter(number={HOWTO_TICKET}).update(escalation_queue=None,"
+            " escalation_reason='', escalated_at=None, status='new')\n"
+            f"TicketChange.objects.filter(ticket__number={HOWTO_TICKET}).delete()\n",
+        )

@@ -13,6 +13,7 @@ from typing import Any
 from tasks.agents.tools.refunds import issue_refund, prepare_refund, refund_action
 from tasks.agents.tools.tickets import (
     add_internal_note,
+    escalate_to_human,
     get_ticket_thread,
     reply_to_customer,
     search_tickets,
@@ -46,6 +47,7 @@ SUPPORT_TOOLS = [
     reply_to_customer,
     add_internal_note,
     set_ticket_status,
+    escalate_to_human,
     issue_refund,
 ]
 

@@ -1,4 +1,5 @@
-"""Ticket tools: read the thread, find the customer's other tickets, reply, note, set status."""
+"""Ticket tools: read the thread, find the customer's other tickets, reply, note, set status,
+hand the ticket to people."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from tasks.models import TicketMessage
 from tasks.selectors import ticket_get_by_id, ticket_search, ticket_thread
 from tasks.services.task_ticket_actions import (
     task_add_internal_note,
+    task_escalate_ticket,
     task_reply_to_customer,
     task_set_ticket_status,
 )
@@ -122,3 +124,30 @@ async def set_ticket_status(
         task_id=ctx.context.task_id, ticket_id=ticket_id_of(ctx), status=status
     )
     return {"ticket": {"number": ticket.number, "status": ticket.status}}
+
+
+@support_tool
+async def escalate_to_human(
+    ctx: ToolContext[SupportContext], reason: str, queue: str = "team_leads"
+) -> dict[str, Any]:
+    """Hand this ticket to people when you must not or cannot finish it yourself: a refund
+    above your limit, a language you cannot answer in, a claim you cannot verify, a security
+    or outage problem. The ticket joins the queue with your reason, is assigned as the queue
+    says and stays open for the team. Tell the customer a colleague will follow up.
+
+    Args:
+        reason: Why a person is needed, with the facts (order numbers, amounts, what you checked).
+        queue: "team_leads" (refunds above the limit, disputes, anything else), "billing"
+            (charges and invoices), or "technical" (outages, SSO, bugs).
+    """
+    ticket = await sync_to_async(task_escalate_ticket)(
+        task_id=ctx.context.task_id, ticket_id=ticket_id_of(ctx), queue=queue, reason=reason
+    )
+    return {
+        "escalated": {
+            "ticket": ticket.number,
+            "queue": queue,
+            "assignee": ticket.assignee.get_username() if ticket.assignee else None,
+            "status": ticket.status,
+        }
+    }

@@ -86,7 +86,14 @@ async def test_every_demo_scenario_gets_a_policy_abiding_outcome() -> None:
 
     ticket, result, written = await run_scenario("refund_above_limit")
     reply, note = reply_and_note(written)
-    assert ticket.status == "pending" and "Team lead review" in note
+    # handed to the team leads' queue (open, with the reason), not left pending with nobody on it
+    assert ticket.status == "open" and "Team lead review" in note
+    queue = (
+        await Ticket.objects.filter(pk=ticket.pk)
+        .values_list("escalation_queue__slug", "escalation_reason")
+        .aget()
+    )
+    assert queue[0] == "team_leads" and "above the agent limit" in queue[1]
 
     ticket, result, written = await run_scenario("other_customer_order")
     reply, note = reply_and_note(written)

@@ -64,7 +64,10 @@ def test_three_charges_in_one_period_get_two_refunds_each_with_its_own_approval(
     assert "not able to refund the duplicate October 2026 charge ORD-9" in reply
     assert "check with the bank first" not in reply
     assert "Refund #1" in note and "check with the bank first" in note
-    assert [a["status"] for a in support.called("set_ticket_status")] == ["pending"]
+    # the rejected one goes to the billing team's queue, who follow up: open, not pending
+    assert [a["status"] for a in support.called("set_ticket_status")] == ["open"]
+    [escalation] = support.called("escalate_to_human")
+    assert escalation["queue"] == "billing" and "ORD-9 was not approved" in escalation["reason"]
 
 
 def test_an_already_refunded_order_is_described_by_its_price_not_by_what_is_left() -> None:

@@ -177,7 +177,10 @@ def test_refund_above_the_limit_is_escalated_not_issued() -> None:
     assert support.called("issue_refund") == []
     assert "team lead" in replies(support)[0]
     assert "above the agent limit of $150.00" in notes(support)[0]
-    assert statuses(support) == ["pending"]
+    # handed to the team leads' queue: open for them, not pending with nobody on it
+    assert statuses(support) == ["open"]
+    [escalation] = support.called("escalate_to_human")
+    assert escalation["queue"] == "team_leads" and "$258.95 on ORD-9" in escalation["reason"]
 
 
 def test_another_customers_order_is_refused_and_flagged_as_social_engineering() -> None:
@@ -217,7 +220,8 @@ def test_a_rejected_refund_is_explained_and_the_approvers_note_kept_internal() -
     reply = replies(support)[0]
     assert "not able to refund" in reply and "store credit" not in reply
     assert "customer already received store credit" in notes(support)[0]
-    assert statuses(support) == ["pending"]
+    assert statuses(support) == ["open"]  # with the billing team, who follow up
+    assert [e["queue"] for e in support.called("escalate_to_human")] == ["billing"]
     assert "rejected" in convo.final
     assert support.called("issue_refund") and len(support.called("issue_refund")) == 1
 

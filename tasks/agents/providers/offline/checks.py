@@ -174,5 +174,10 @@ def check_wrapup(findings: Findings, facts: Facts) -> Wrapup | None:
             + findings.conclusion.split("What the tools showed: ", 1)[-1],
             "open",
             f"written in {language}: facts noted for a person, no reply sent; open",
+            (
+                "team_leads",
+                f"Written in {language}, which the offline model cannot answer in: a person"
+                " replies. The facts it checked are in the internal note.",
+            ),
         )
     return None

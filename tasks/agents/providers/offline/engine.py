@@ -196,6 +196,10 @@ def decide_ticket(transcript: Transcript, box: Toolbox) -> Decision:
     ]
     if wrap.reply is not None:
         wrapup.insert(0, PlannedCall("reply_to_customer", {"body": wrap.reply}))
+    if wrap.escalate is not None:
+        # Last: handing the ticket to people leaves it open, whatever the status said.
+        queue, reason = wrap.escalate
+        wrapup.append(PlannedCall("escalate_to_human", {"queue": queue, "reason": reason}))
     # Each wrap-up call once: after a worker died mid-turn, only the ones not yet made.
     pending = [c for c in wrapup if box.has(c.name) and not transcript.has(c.name)]
     replied = "in_progress" if wrap.reply is not None else "skipped"

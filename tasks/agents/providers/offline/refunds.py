@@ -192,6 +192,7 @@ def refund_wrapup(findings: Findings, facts: Facts, outcomes: Outcomes) -> Wrapu
     notes: list[str] = []
     statuses: list[str] = []
     done: list[str] = []
+    escalations: list[tuple[str, str]] = []
     for item in items:
         state, what = _state(item, outcomes), _what(item, by_order.get(item.number))
         call = item.call
@@ -218,6 +219,13 @@ def refund_wrapup(findings: Findings, facts: Facts, outcomes: Outcomes) -> Wrapu
             )
             statuses.append("pending")
             done.append(f"the approver rejected the refund of {item.amount} on {item.number}")
+            escalations.append(
+                (
+                    "billing",
+                    f"The refund of {item.amount} on {item.number} was not approved; the customer"
+                    " was told billing will follow up with the options.",
+                )
+            )
         elif state == "pending_elsewhere":
             paragraphs.append(
                 f"A refund request for {what} is already with our team for review, so I haven't"
@@ -241,6 +249,13 @@ def refund_wrapup(findings: Findings, facts: Facts, outcomes: Outcomes) -> Wrapu
             )
             statuses.append("pending")
             done.append(f"the refund tool refused the refund on {item.number}")
+            escalations.append(
+                (
+                    "team_leads",
+                    f"The refund tool refused a refund of {item.amount} on {item.number}:"
+                    f" {outcome.message if outcome else ''}",
+                )
+            )
         else:
             text, status = _blocked_text(item, what, facts)
             paragraphs.append(text)
@@ -253,6 +268,16 @@ def refund_wrapup(findings: Findings, facts: Facts, outcomes: Outcomes) -> Wrapu
             )
             statuses.append(status)
             done.append(f"no refund on {item.number} ({item.check.reason.replace('_', ' ')})")
+            if item.check.reason == "above_limit":
+                escalations.append(
+                    (
+                        "team_leads",
+                        f"Refund of {item.amount} on {item.number} asked for; above the agent"
+                        f" limit of {money(item.check.limit, cur(item.order))}. Nothing refunded.",
+                    )
+                )
+            elif status != "solved":
+                escalations.append(("team_leads", item.justification()))
     if any(s == "solved" for s in statuses) and stated(facts, PAYMENT_METHOD):
         paragraphs.append("The money goes back to the original payment method.")
     if "solved" in statuses and all(s == "solved" for s in statuses):
@@ -260,9 +285,19 @@ def refund_wrapup(findings: Findings, facts: Facts, outcomes: Outcomes) -> Wrapu
     status = "open" if "open" in statuses else "pending" if "pending" in statuses else "solved"
     if findings.data.get("head"):
         notes.insert(0, findings.data["head"])
+    # What the agent may not decide goes to people: a refund above its limit or that the
+    # policy's other checks stop goes to the team leads; a rejected one to billing.
+    escalate = None
+    if escalations:
+        queue = "team_leads" if any(q == "team_leads" for q, _ in escalations) else "billing"
+        escalate = (queue, " ".join(reason for _, reason in escalations))
+        status = "open"
     return Wrapup(
         letter(facts, *paragraphs),
         " ".join(notes),
         status,
-        "; ".join(done) + f"; replied, noted and set to {status}",
+        "; ".join(done)
+        + (f"; handed to {queue.replace('_', ' ')}" if escalate else "")
+        + f"; replied, noted and set to {status}",
+        escalate,
     )

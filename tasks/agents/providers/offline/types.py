@@ -57,12 +57,14 @@ class Outcome:
 @dataclass(frozen=True)
 class Wrapup:
     """How a ticket run ends: the reply (None: a person must write it; the note says why), the
-    internal note, the ticket status and a one-line summary for staff."""
+    internal note, the ticket status and a one-line summary for staff; ``escalate`` hands the
+    ticket to people (an escalation queue and the reason)."""
 
     reply: str | None
     note: str
     status: str
     summary: str
+    escalate: tuple[str, str] | None = None
 
 
 # The outcome of each action of the findings, by action key (PlannedCall.key).

@@ -76,7 +76,13 @@ def wrapup(findings: Findings, facts: Facts, outcomes: Outcomes) -> Wrapup:
             " if you have them to hand."
         )
         note = "URGENT: whole-team SSO lockout. Page the on-call engineer (escalation contacts)."
-        return Wrapup(letter(facts, text), note, "open", "SSO lockout flagged for on-call; open")
+        return Wrapup(
+            letter(facts, text),
+            note,
+            "open",
+            "SSO lockout flagged for on-call; open",
+            ("technical", "Whole-team SSO lockout: urgent, for the on-call engineer."),
+        )
     flags, on_file = findings.data, str(facts.customer.get("email") or "")
     parts: list[str] = []
     if flags["two_factor"]:
