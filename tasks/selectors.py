@@ -97,7 +97,11 @@ def ticket_status_counts(*, filters: TicketFilters) -> dict[str, int]:
 
 
 def ticket_get(*, number: int) -> Ticket:
-    ticket = Ticket.objects.select_related("customer", "assignee").filter(number=number).first()
+    ticket = (
+        Ticket.objects.select_related("customer", "assignee", "escalation_queue")
+        .filter(number=number)
+        .first()
+    )
     if ticket is None:
         raise ApplicationError(TICKET_NOT_FOUND, {"field": "number", "value": number})
     return ticket

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
@@ -56,6 +56,12 @@ class UserRef(Schema):
     username: str
 
 
+class EscalationOut(Schema):
+    queue: str = Field(description="The escalation queue's slug (team_leads, billing, technical).")
+    reason: str
+    escalated_at: datetime | None
+
+
 class TicketOut(Schema):
     number: int
     subject: str
@@ -65,8 +71,22 @@ class TicketOut(Schema):
     customer: CustomerRef | None
     requester_email: str
     assignee: UserRef | None
+    escalation: EscalationOut | None = Field(
+        description="Set when the ticket was handed to people (escalate_to_human)."
+    )
     created_at: datetime
     updated_at: datetime
+
+    @staticmethod
+    def resolve_escalation(ticket: Ticket) -> dict[str, Any] | None:
+        queue = ticket.escalation_queue
+        if queue is None:
+            return None
+        return {
+            "queue": queue.slug,
+            "reason": ticket.escalation_reason,
+            "escalated_at": ticket.escalated_at,
+        }
 
 
 class TicketDetailOut(TicketOut):
@@ -101,6 +121,13 @@ class TicketListParams(PageParams):
     category: TicketCategory | None = None
     priority: TicketPriority | None = None
     assignee: AssigneeFilter | None = None
+    queue: SafeStr = Field(
+        "",
+        max_length=40,
+        pattern=r"^[a-z0-9_-]*$",
+        description="Only tickets escalated to this queue (its slug), or `any` for every "
+        "escalated ticket.",
+    )
     customer_id: int | None = Field(None, ge=1, le=MAX_ID, description="Only this customer's.")
     q: SafeStr = Field(
         "",

@@ -55,6 +55,7 @@ def ticket_list_endpoint(request: HttpRequest, params: Query[TicketListParams]) 
         category=params.category or "",
         priority=params.priority or "",
         assignee=assignee,
+        queue=params.queue,
         q=params.q,
         sort=params.sort,
         customer_id=params.customer_id,

@@ -121,3 +121,24 @@ def test_the_dashboard_lists_escalated_tickets(staff_client):
     html = staff_client.get(reverse("tasks:dashboard")).content.decode()
     assert "Escalated to people" in html and "Customer wrote in German" in html
     assert f"#{ticket.number} Written in German" in html
+
+
+def test_the_api_shows_the_escalation_and_filters_by_queue(staff_user):
+    from django.test import Client
+
+    from tests.factories import make_api_token
+
+    _queues()
+    ticket = make_ticket(subject="API escalated")
+    ticket_escalate(ticket=ticket, queue="billing", reason="Invoice dispute")
+    make_ticket(subject="API plain")
+    _, key = make_api_token(user=staff_user)
+    api = Client(headers={"Authorization": f"Bearer {key}"})
+
+    body = api.get("/api/tickets?queue=billing").json()
+    assert [t["number"] for t in body["results"]] == [ticket.number]
+    assert body["results"][0]["escalation"]["queue"] == "billing"
+    assert body["results"][0]["escalation"]["reason"] == "Invoice dispute"
+    detail = api.get(f"/api/tickets/{ticket.number}").json()
+    assert detail["escalation"]["queue"] == "billing"
+    assert api.get("/api/tickets?queue=Bad Queue!").status_code == 400
