@@ -310,6 +310,11 @@ COPILOT_MAX_TURNS = env_int("AGENTDESK_COPILOT_MAX_TURNS", 12, minimum=2)
 COPILOT_ANSWER_LEASE_SECONDS = env_int("AGENTDESK_COPILOT_LEASE_SECONDS", 30, minimum=3)
 # Traces of task runs (tasks.runtime.tracing): stored with the task and shown as a waterfall;
 # with an OTLP endpoint they also go to an OpenTelemetry collector (OTLP over HTTP).
+# Ticket categories whose tasks may refund (issue_refund is offered there only, and only when
+# the person who started the task has the tasks.start_refund_work permission).
+REFUND_CATEGORIES = env_list(
+    "AGENTDESK_REFUND_CATEGORIES", ["billing", "refund", "shipping", "damaged_item"]
+)
 TRACES_ENABLED = env_bool("AGENTDESK_TRACES", True)
 # Prometheus metrics at /metrics, without login: with a token, only requests that send it
 # (Authorization: Bearer <token>); without one, only from these addresses.

@@ -17,7 +17,14 @@ from tools_app.models import Article, Customer, Order, Refund
 _seq = itertools.count(1)
 
 
-def make_user(*, username: str | None = None, staff: bool = True, **kw: Any) -> User:
+# What a support agent may start: refund work and knowledge-base writing (the demo's support
+# group has both; tasks.task_selectors.task_disabled_tools).
+SUPPORT_AGENT_PERMISSIONS = (("tasks", "start_refund_work"), ("tools_app", "add_article"))
+
+
+def make_user(
+    *, username: str | None = None, staff: bool = True, agent_permissions: bool = True, **kw: Any
+) -> User:
     n = next(_seq)
     user = User.objects.create_user(
         username=username or f"user{n}",
@@ -25,6 +32,13 @@ def make_user(*, username: str | None = None, staff: bool = True, **kw: Any) -> 
         is_staff=staff,
         **kw,
     )
+    if staff and agent_permissions:
+        user.user_permissions.add(
+            *Permission.objects.filter(
+                content_type__app_label__in=[app for app, _ in SUPPORT_AGENT_PERMISSIONS],
+                codename__in=[codename for _, codename in SUPPORT_AGENT_PERMISSIONS],
+            )
+        )
     return user
 
 

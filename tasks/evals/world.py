@@ -112,6 +112,11 @@ def world_build(scenario: Scenario) -> World:
     """Creates the scenario's world (call on an empty database)."""
     now = timezone.now()
     staff = User.objects.create_user("eval-support", password=None, is_staff=True)
+    # A support agent: may start refund work and write knowledge-base documents.
+    staff.user_permissions.add(
+        Permission.objects.get(codename="start_refund_work", content_type__app_label="tasks"),
+        Permission.objects.get(codename="add_article", content_type__app_label="tools_app"),
+    )
     approver = User.objects.create_user("eval-approver", password=None, is_staff=True)
     group, _ = Group.objects.get_or_create(name=APPROVERS_GROUP)
     group.permissions.add(Permission.objects.get(codename="decide_approvalrequest"))

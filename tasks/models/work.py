@@ -72,6 +72,11 @@ class Task(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        permissions = [
+            # Who starts a task decides whether its agent may refund (issue_refund is offered
+            # only then, and only for ticket categories that allow refunds).
+            ("start_refund_work", "Can start tasks whose agent may refund customers"),
+        ]
         indexes = [
             models.Index(fields=["status", "created_at"]),
             models.Index(fields=["ticket", "-created_at"]),

@@ -118,8 +118,11 @@ class TaskRun:
         config: RunConfig | None = None,
         on_turns_done: Callable[[], None] | None = None,
         approval_waits: Sequence[ApprovalWait] = (),
+        disabled_tools: Sequence[str] = (),
     ) -> None:
         self.task = task
+        # Tools this run may not use (tasks.task_selectors.task_disabled_tools).
+        self.disabled_tools = tuple(disabled_tools)
         # The decisions this run resumes from: their waits go in the trace.
         self.approval_waits = list(approval_waits)
         # Called once the run's model turns are over (the worker's pacing lets go of it).
@@ -167,6 +170,7 @@ class TaskRun:
             customer_id=ticket.customer_id if ticket is not None else None,
             user_id=self.task.created_by_id,
             run_number=self.task.run_number,
+            disabled_tools=self.disabled_tools,
         )
 
     @property

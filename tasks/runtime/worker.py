@@ -55,6 +55,7 @@ from tasks.services.task_lifecycle import (
     task_running_leases,
 )
 from tasks.services.task_start import WAKE_MESSAGE_TYPE
+from tasks.task_selectors import task_disabled_tools
 from tools_app.agent_tools.context import SupportContext
 
 logger = logging.getLogger(__name__)
@@ -328,6 +329,7 @@ class TaskWorker:
                     failed_write(task_id=task.pk, owner=self.owner, reason=exc.reason)
                 )
                 return
+        disabled_tools = await sync_to_async(task_disabled_tools)(task=task)
         run = TaskRun(
             task,
             owner=self.owner,
@@ -338,6 +340,7 @@ class TaskWorker:
             config=self._run_config(),
             on_turns_done=paced.end,
             approval_waits=decided,
+            disabled_tools=disabled_tools,
         )
         self._runs[task.pk] = run
         heartbeat = asyncio.get_running_loop().create_task(self._heartbeat(run))

@@ -31,6 +31,10 @@ SUPPORT_PERMISSIONS: tuple[str, ...] = (
     "tools_app.view_order",
     "tools_app.view_refund",
     "tools_app.view_article",
+    # Their tasks' agents may refund (within policy, approved by a person) and write
+    # knowledge-base documents (tasks.task_selectors.task_disabled_tools).
+    "tasks.start_refund_work",
+    "tools_app.add_article",
 )
 
 PERMISSION_UNKNOWN = "Unknown permission: {name}"

@@ -11,7 +11,7 @@ from typing import Any
 from asgiref.sync import sync_to_async
 from django.contrib.auth.models import User
 
-from tasks.models import ApprovalRequest, Task
+from tasks.models import ApprovalRequest, Task, Ticket
 from tasks.services.approvals import approval_decide
 from tasks.services.task_start import task_start_for_ticket
 from tests.factories import (
@@ -45,7 +45,9 @@ def _world(body: str) -> World:
         "ORD-2": make_order(customer=customer, number="ORD-2", amount=Decimal("19.00")),
         "ORD-9": make_order(customer=other, number="ORD-9", amount=Decimal("138.95")),
     }
-    ticket = make_ticket(customer=customer, subject="Charged twice", body=body)
+    ticket = make_ticket(
+        customer=customer, subject="Charged twice", body=body, category=Ticket.Category.BILLING
+    )
     task, _ = task_start_for_ticket(ticket=ticket, user=make_user())
     return World(task=task, customer=customer, orders=orders, approver=make_approver())
 

@@ -178,6 +178,17 @@ def tool_error_formatter(args: ToolErrorFormatterArgs[Any]) -> str | None:
     return None
 
 
+def _enabled_for_run(name: str) -> Callable[[Any, Any], bool]:
+    """A tool is offered to the model unless the run's context disables it (who started the
+    task, the ticket's category: decided once per run, tasks.task_selectors)."""
+
+    def enabled(run_context: Any, agent: Any) -> bool:
+        context = getattr(run_context, "context", None)
+        return name not in (getattr(context, "disabled_tools", None) or ())
+
+    return enabled
+
+
 def support_tool(
     func: Callable[..., Awaitable[dict[str, Any]]] | None = None,
     *,
@@ -204,7 +215,10 @@ def support_tool(
             return encode(result)
 
         tool = function_tool(
-            wrapper, failure_error_function=tool_failure_message, needs_approval=needs_approval
+            wrapper,
+            failure_error_function=tool_failure_message,
+            needs_approval=needs_approval,
+            is_enabled=_enabled_for_run(body.__name__),
         )
         _PARAM_MODELS[tool.name] = strict_model(function_schema(wrapper).params_pydantic_model)
         tool.tool_input_guardrails = [_input_guardrail(tool.name, validate)]

@@ -16,7 +16,7 @@ from django.test import Client
 from django.urls import reverse
 
 from tasks.agents.providers.offline import OfflineSupportModel
-from tasks.agents.support import INSTRUCTIONS, TOOLS, support_agent
+from tasks.agents.support import TOOLS, instructions, support_agent
 from tasks.demo.data import SCENARIO_TICKETS
 from tasks.demo.seed import seed_demo
 from tasks.models import ApprovalRequest, Task, Ticket, TicketMessage
@@ -147,7 +147,7 @@ def test_resume_after_the_worker_process_was_restarted_while_waiting(transaction
     # and a new process starts: new event loop, new worker, the agent built anew
     def fresh_agent(model: object) -> Agent[SupportContext]:
         return Agent[SupportContext](
-            name=support_agent.name, instructions=INSTRUCTIONS, tools=list(TOOLS), model=model
+            name=support_agent.name, instructions=instructions, tools=list(TOOLS), model=model
         )
 
     async def new_process() -> Task:

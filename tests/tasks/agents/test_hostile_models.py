@@ -378,7 +378,9 @@ async def test_an_approval_of_a_cancelled_task_reserves_nothing():
 
 
 def _second_task(w: Any) -> Task:
-    ticket = make_ticket(customer=w.customer, subject="Also charged twice", body="Refund please")
+    ticket = make_ticket(
+        customer=w.customer, subject="Also charged twice", body="Refund please", category="billing"
+    )
     task, _ = task_start_for_ticket(ticket=ticket, user=make_user())
     return task
 

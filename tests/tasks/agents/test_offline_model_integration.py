@@ -19,7 +19,13 @@ from tasks.runtime.runner import run_config
 from tasks.runtime.worker import TaskWorker
 from tasks.services.task_lifecycle import task_follow_up
 from tasks.services.task_start import task_start_for_ticket
-from tests.factories import make_customer, make_order, make_refund_policy, make_ticket
+from tests.factories import (
+    make_customer,
+    make_order,
+    make_refund_policy,
+    make_ticket,
+    make_user,
+)
 from tools_app.agent_tools.context import SupportContext
 from tools_app.models import Refund
 
@@ -56,7 +62,7 @@ def _duplicate_charge_ticket() -> tuple[Task, dict[str, Any]]:
         subject="Charged twice",
         body="I was charged twice for my plan this month. Please fix it.",
     )
-    task, _ = task_start_for_ticket(ticket=ticket, user=None)
+    task, _ = task_start_for_ticket(ticket=ticket, user=make_user())
     return task, {"ticket": ticket, "customer": customer}
 
 
@@ -76,7 +82,7 @@ def _outside_window_ticket() -> tuple[Task, dict[str, Any]]:
         subject="refund webcam pls",
         body="The webcam from ORD-401 keeps disconnecting. I want my money back.",
     )
-    task, _ = task_start_for_ticket(ticket=ticket, user=None)
+    task, _ = task_start_for_ticket(ticket=ticket, user=make_user())
     return task, {"ticket": ticket, "customer": customer}
 
 

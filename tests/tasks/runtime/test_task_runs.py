@@ -48,7 +48,7 @@ def _setup() -> tuple[Task, dict[str, Any]]:
     make_order(customer=customer, number="ORD-1", amount=Decimal("19.00"))
     make_order(customer=customer, number="ORD-2", amount=Decimal("19.00"))
     make_order(customer=other, number="ORD-9")
-    ticket = make_ticket(customer=customer, subject="Charged twice")
+    ticket = make_ticket(customer=customer, subject="Charged twice", category="billing")
     task, _ = task_start_for_ticket(ticket=ticket, user=make_user())
     return task, {"ticket": ticket, "customer": customer}
 
