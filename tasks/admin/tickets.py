@@ -11,7 +11,7 @@ from typing import Any
 from django.contrib import admin
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.db.models import ForeignKey
+from django.db.models import Count, ForeignKey, Q
 from django.forms import ModelChoiceField, ModelForm
 from django.http import HttpRequest
 
@@ -154,9 +154,19 @@ class EscalationQueueAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # tickets keep their queue: switch it off instead
 
-    @admin.display(description="Open tickets")
+    def get_queryset(self, request: HttpRequest) -> Any:
+        # The open tickets of every queue in the list's one query.
+        open_tickets = Count("tickets", filter=Q(tickets__status__in=Ticket.ACTIVE_STATUSES))
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("assignee")
+            .annotate(open_tickets=open_tickets)
+        )
+
+    @admin.display(description="Open tickets", ordering="open_tickets")
     def waiting(self, obj: EscalationQueue) -> int:
-        return obj.tickets.filter(status__in=Ticket.ACTIVE_STATUSES).count()
+        return int(getattr(obj, "open_tickets", 0))
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "assignee":

@@ -142,3 +142,14 @@ def test_the_api_shows_the_escalation_and_filters_by_queue(staff_user):
     detail = api.get(f"/api/tickets/{ticket.number}").json()
     assert detail["escalation"]["queue"] == "billing"
     assert api.get("/api/tickets?queue=Bad Queue!").status_code == 400
+
+
+def test_the_admin_lists_queues_with_their_open_tickets(admin_client):
+    _queues()
+    ticket = make_ticket()
+    ticket_escalate(ticket=ticket, queue="billing", reason="Invoice dispute")
+
+    html = admin_client.get(reverse("admin:tasks_escalationqueue_changelist")).content.decode()
+
+    assert "Billing" in html and "Team leads" in html and "Technical" in html
+    assert '<td class="field-waiting">1</td>' in html
