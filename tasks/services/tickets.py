@@ -194,7 +194,13 @@ def ticket_set_status(
 
 
 @transaction.atomic
-def ticket_assign(*, ticket: Ticket, assignee: User | None, actor: User | None = None) -> Ticket:
+def ticket_assign(
+    *,
+    ticket: Ticket,
+    assignee: User | None,
+    actor: User | None = None,
+    task: Task | None = None,
+) -> Ticket:
     """Assigns to a staff user, or unassigns with ``assignee=None``."""
     if assignee is not None and not (
         getattr(assignee, "is_staff", False) and getattr(assignee, "is_active", False)
@@ -211,6 +217,7 @@ def ticket_assign(*, ticket: Ticket, assignee: User | None, actor: User | None =
         old_value=old,
         new_value=assignee.get_username() if assignee else "",
         actor=actor,
+        task=task,
     )
     return ticket
 
@@ -297,18 +304,7 @@ def ticket_escalate(
     )
     person = target.assignee
     if person is not None and person.is_active and person.is_staff:
-        if ticket.assignee_id != person.pk:
-            old = ticket.assignee.get_username() if ticket.assignee else ""
-            ticket.assignee = person
-            ticket.save(update_fields=["assignee", "updated_at"])
-            TicketChange.objects.create(
-                ticket=ticket,
-                field=TicketChange.Field.ASSIGNEE,
-                old_value=old,
-                new_value=person.get_username(),
-                actor=actor,
-                task=task,
-            )
+        ticket = ticket_assign(ticket=ticket, assignee=person, actor=actor, task=task)
     if ticket.status != Ticket.Status.OPEN:
         ticket_set_status(ticket=ticket, status=Ticket.Status.OPEN, actor=actor, task=task)
     return ticket
