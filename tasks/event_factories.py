@@ -170,3 +170,9 @@ def approval_decided_event(
         "decided_at": approval.decided_at.isoformat() if approval.decided_at else None,
         "note": note,
     }
+
+
+def guardrail_tripped_event(*, guardrail: str, reason: str, tools_off: list[str]) -> EventSpec:
+    """An input guardrail flagged what the customer wrote: the run goes on without
+    ``tools_off`` and the task is marked for review."""
+    return E.GUARDRAIL_TRIPPED, {"guardrail": guardrail, "reason": reason, "tools_off": tools_off}

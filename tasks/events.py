@@ -44,6 +44,7 @@ class TaskEventType:
     TASK_FAILED = "task.failed"
     TASK_CANCELLED = "task.cancelled"
     USAGE_UPDATED = "usage.updated"
+    GUARDRAIL_TRIPPED = "guardrail.tripped"
     # Live only: published as they stream, never stored one row each.
     MESSAGE_DELTA = "message.delta"
     REASONING_DELTA = "reasoning.delta"
@@ -65,6 +66,7 @@ class TaskEventType:
             TASK_FAILED,
             TASK_CANCELLED,
             USAGE_UPDATED,
+            GUARDRAIL_TRIPPED,
         }
     )
 

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db.models import QuerySet
 
 from tasks.events import TaskEventType
-from tasks.models import ApprovalRequest, Task, TaskEvent, TaskSpan, Todo
+from tasks.models import ApprovalRequest, Task, TaskEvent, TaskSpan, TicketMessage, Todo
 from tasks.services.usage import model_price
 from tools_app.errors import ApplicationError
 
@@ -142,6 +142,16 @@ def timeline_entries(events: list[TaskEvent]) -> list[TimelineEntry]:
             )
         elif kind == TaskEventType.TASK_STATUS_CHANGED:
             entries.append(_status_entry(event))
+        elif kind == TaskEventType.GUARDRAIL_TRIPPED:
+            entries.append(
+                TimelineEntry(
+                    "guardrail",
+                    "Guardrail: marked for review",
+                    event.created_at,
+                    str(data.get("reason", "")),
+                    is_error=True,
+                )
+            )
         elif kind == TaskEventType.TASK_STARTED:
             # Each start (a first run, a resume, a follow-up, a retry) opens a block of its own.
             entries.append(TimelineEntry("start", "Agent started", event.created_at))
@@ -281,3 +291,22 @@ def task_disabled_tools(*, task: Task) -> tuple[str, ...]:
     if ticket is None:
         disabled.append(ESCALATION_TOOL)
     return tuple(disabled)
+
+
+def task_customer_texts(*, task: Task) -> list[tuple[str, str]]:
+    """What the customer wrote that the agent will read, as ``(where, text)``: the ticket
+    (subject and body) and every later customer message of its thread (one query)."""
+    ticket = task.ticket
+    if ticket is None:
+        return []
+    texts = [("ticket", f"{ticket.subject}\n{ticket.body}")]
+    later = (
+        TicketMessage.objects.filter(
+            ticket_id=ticket.pk, author_kind=TicketMessage.AuthorKind.CUSTOMER, is_internal=False
+        )
+        .exclude(body=ticket.body)
+        .order_by("created_at", "id")
+        .values_list("body", flat=True)
+    )
+    texts.extend(("customer's later message", body) for body in later)
+    return texts

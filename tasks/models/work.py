@@ -62,6 +62,9 @@ class Task(models.Model):
     output_tokens = models.PositiveIntegerField(default=0)
     cost = models.DecimalField(max_digits=12, decimal_places=6, default=Decimal("0"))
     error = models.TextField(blank=True, default="")
+    # An input guardrail flagged the task (tasks.agents.guardrails): a person should review it.
+    needs_review = models.BooleanField(default=False)
+    review_reason = models.TextField(blank=True, default="")
     # Set when the task finishes; a follow-up or a Retry sets it again when it finishes again.
     outcome = models.CharField(max_length=20, choices=Outcome.choices, blank=True, default="")
     last_seq = models.PositiveIntegerField(default=0)

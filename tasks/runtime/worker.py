@@ -30,6 +30,7 @@ from tasks.copilot.runner import get_copilot
 from tasks.models import ApprovalRequest, Task
 from tasks.runtime.errors import describe_run_error
 from tasks.runtime.gc_tuning import tune_gc_for_workers
+from tasks.runtime.guards import run_disabled_tools
 from tasks.runtime.health import worker_beat
 from tasks.runtime.metrics import TASK_RUNS
 from tasks.runtime.pacing import PacedModel, TurnGate
@@ -55,7 +56,6 @@ from tasks.services.task_lifecycle import (
     task_running_leases,
 )
 from tasks.services.task_start import WAKE_MESSAGE_TYPE
-from tasks.task_selectors import task_disabled_tools
 from tools_app.agent_tools.context import SupportContext
 
 logger = logging.getLogger(__name__)
@@ -329,7 +329,7 @@ class TaskWorker:
                     failed_write(task_id=task.pk, owner=self.owner, reason=exc.reason)
                 )
                 return
-        disabled_tools = await sync_to_async(task_disabled_tools)(task=task)
+        disabled_tools = await sync_to_async(run_disabled_tools)(task)
         run = TaskRun(
             task,
             owner=self.owner,

@@ -20,6 +20,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from tasks.event_factories import (
+    guardrail_tripped_event,
     task_cancel_requested_event,
     task_cancelled_event,
     task_failed_event,
@@ -328,3 +329,19 @@ def task_follow_up(
     task_wake_on_commit(locked.pk)
     task.refresh_from_db()
     return task
+
+
+@transaction.atomic
+def task_mark_for_review(
+    *, task_id: int, guardrail: str, reason: str, tools_off: list[str]
+) -> bool:
+    """Marks the task for a person's review with the guardrail's reason and records it on the
+    timeline (``guardrail.tripped``). Once per task: False when it was already marked."""
+    if not Task.objects.filter(pk=task_id, needs_review=False).update(
+        needs_review=True, review_reason=reason[:2000], updated_at=timezone.now()
+    ):
+        return False
+    _store(
+        task_id, guardrail_tripped_event(guardrail=guardrail, reason=reason, tools_off=tools_off)
+    )
+    return True

@@ -36,6 +36,9 @@ def test_every_event_type_has_one_factory_and_status_events_carry_their_status()
         "reasoning_completed_event": f.reasoning_completed_event(text="x"),
         "message_completed_event": f.message_completed_event(text="x"),
         "usage_updated_event": f.usage_updated_event(input_tokens=1, output_tokens=2, cost=0),
+        "guardrail_tripped_event": f.guardrail_tripped_event(
+            guardrail="prompt_injection", reason="r", tools_off=["issue_refund"]
+        ),
         "message_delta_event": f.message_delta_event(delta="x"),
         "reasoning_delta_event": f.reasoning_delta_event(delta="x"),
         "approval_requested_event": f.approval_requested_event(approval),
