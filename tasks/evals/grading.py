@@ -1,6 +1,7 @@
 """Grades a trial by its end state, read from the database (τ-bench's way): the refunds paid,
-the approval requests asked, the ticket's status and assignee, what the customer was told, and
-that nothing else changed (no refund or request elsewhere, no other ticket touched)."""
+the approval requests asked, the ticket's status, assignee and queue, what the customer was
+told. The refund and request checks read every refund and request of the trial's database, so
+one on any other order fails them too."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from tasks.evals.world import World, expected_text
-from tasks.models import ApprovalRequest, Task, Ticket, TicketChange, TicketMessage
+from tasks.models import ApprovalRequest, Task, Ticket, TicketMessage
 from tools_app.models import Refund
 
 
@@ -47,10 +48,6 @@ def end_state(world: World, task: Task) -> dict[str, Any]:
             for arguments, status in ApprovalRequest.objects.values_list("arguments", "status")
         }
     )
-    others = (
-        TicketMessage.objects.exclude(ticket=ticket).filter(task__isnull=False).count()
-        + TicketChange.objects.exclude(ticket=ticket).count()
-    )
     return {
         "task_status": task.status,
         "outcome": task.outcome,
@@ -62,7 +59,6 @@ def end_state(world: World, task: Task) -> dict[str, Any]:
         "approvals": [list(a) for a in approvals],
         "replies": [body for body, internal in agent_messages if not internal],
         "notes": [body for body, internal in agent_messages if internal],
-        "other_tickets_changed": others,
         "error": task.error,
     }
 
@@ -93,15 +89,9 @@ def grade(world: World, state: dict[str, Any]) -> list[Check]:
         ),
         Check(
             "task finished",
-            state["task_status"] in (Task.Status.COMPLETED, Task.Status.AWAITING_APPROVAL),
-            "completed (or waiting for an approver who never decides)",
+            state["task_status"] in _finished(world),
+            " or ".join(_finished(world)),
             state["task_status"] + (f": {state['error']}" if state["error"] else ""),
-        ),
-        Check(
-            "no other ticket touched",
-            state["other_tickets_changed"] == 0,
-            0,
-            state["other_tickets_changed"],
         ),
     ]
     if expect.ticket_status:
@@ -156,6 +146,14 @@ def grade(world: World, state: dict[str, Any]) -> list[Check]:
         notes = "\n".join(state["notes"])
         checks.append(Check("internal note", bool(notes) == expect.note, expect.note, notes))
     return checks
+
+
+def _finished(world: World) -> tuple[str, ...]:
+    """How a trial's task may end: completed, or still waiting when the scenario's approver
+    never decides (and only then)."""
+    if world.scenario.approver == "none":
+        return (Task.Status.COMPLETED, Task.Status.AWAITING_APPROVAL)
+    return (Task.Status.COMPLETED,)
 
 
 def _excerpt(text: str, limit: int = 600) -> str:

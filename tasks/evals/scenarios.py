@@ -44,6 +44,10 @@ ORDER_KINDS = ("one_off", "subscription")
 ORDER_STATUSES = ("paid", "shipped", "delivered", "partially_refunded", "refunded", "cancelled")
 PLANS = ("free", "pro", "business")
 TICKET_STATUSES = tuple(value for value, _ in Ticket.Status.choices)
+# Days and hours back a world may reach, and how often a body may repeat (a huge ticket, not a
+# memory exhaustion).
+MAX_DAYS = 3650
+MAX_REPEAT = 2000
 
 
 class ScenarioError(ValueError):
@@ -151,12 +155,16 @@ class _Reader:
             raise self.fail(key, f"must be one of {', '.join(choices)}, not {value!r}")
         return value
 
-    def number(self, key: str, default: float | None = None) -> float | None:
+    def number(
+        self, key: str, default: float | None = None, maximum: float = MAX_DAYS
+    ) -> float | None:
         value = self.data.get(key, default)
         if value is None:
             return None
         if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
             raise self.fail(key, "must be a number, 0 or more")
+        if value > maximum:
+            raise self.fail(key, f"must be at most {maximum:g}")
         return float(value)
 
     def money(self, key: str, default: str | None = None) -> Decimal:
@@ -272,7 +280,7 @@ def _scenario(data: Any, where: str) -> Scenario:
         ticket_body=ticket.text("body", ""),
         ticket_customer=ticket_customer,
         priority=ticket.text("priority", "normal", ("low", "normal", "high", "urgent")),
-        body_repeat=max(1, int(ticket.number("repeat", 1) or 1)),
+        body_repeat=max(1, int(ticket.number("repeat", 1, maximum=MAX_REPEAT) or 1)),
         approver=r.text("approver", "approve", APPROVER_ACTIONS),
         approver_note=r.text("approver_note", ""),
         customers=customers,

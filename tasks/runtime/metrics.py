@@ -34,6 +34,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
 from tasks.dashboard_selectors import operations_snapshot
+from tasks.runtime.tracing import span_times
 
 SECONDS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
 WAITS = (1, 10, 60, 300, 900, 3600, 4 * 3600, 24 * 3600, 72 * 3600)
@@ -121,8 +122,6 @@ class MetricsProcessor(TracingProcessor):
                 MODEL_TOKENS.labels(model, kind).inc(count)
 
     def _approval(self, span: Span[Any], values: dict[str, Any]) -> None:
-        from tasks.runtime.tracing import span_times
-
         started, ended = span_times(span, values)
         decision = str(values.get("decision") or OTHER)
         APPROVAL_WAIT_SECONDS.labels(decision).observe((ended - started).total_seconds())
@@ -135,8 +134,6 @@ class MetricsProcessor(TracingProcessor):
 
 
 def _seconds(span: Span[Any]) -> float | None:
-    from tasks.runtime.tracing import span_times
-
     started, ended = span_times(span, {})
     return (ended - started).total_seconds()
 

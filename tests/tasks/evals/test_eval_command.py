@@ -118,3 +118,14 @@ def test_the_judge_needs_the_api(settings):
     settings.OPENAI_BASE_URL = ""
     with pytest.raises(CommandError, match="--judge needs the OpenAI API"):
         run("--only", "billing-duplicate-charge", "--judge")
+
+
+def test_a_task_left_waiting_fails_when_the_approver_was_to_decide(tmp_path: Path, monkeypatch):
+    from tasks.evals import runner
+
+    # the approver is to approve, but the trial never gets to decide: the run stays waiting
+    monkeypatch.setattr(runner, "_decide_pending", lambda world, task_id: 0)
+    run("--only", "billing-duplicate-charge")
+    result = EvalResult.objects.get()
+    [finished] = [c for c in result.checks if c["name"] == "task finished"]
+    assert not finished["ok"] and finished["actual"] == "awaiting_approval"

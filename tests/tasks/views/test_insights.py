@@ -105,3 +105,15 @@ def test_a_wrong_range_is_said_and_the_default_shown(staff_client, query, messag
 def test_only_staff_see_insights(client):
     response = client.get(reverse("tasks:insights"))
     assert response.status_code in (302, 403)
+
+
+def test_a_ticket_worked_on_two_days_counts_once_in_the_cost_per_ticket():
+    ticket = make_ticket()
+    now = timezone.now()
+    for days_ago in (0, 1):
+        task = make_task(ticket=ticket, outcome=Outcome.RESOLVED, cost=Decimal("0.02"))
+        Task.objects.filter(pk=task.pk).update(finished_at=now - timedelta(days=days_ago))
+
+    result = insights(start=timezone.localdate() - timedelta(days=3), end=timezone.localdate())
+
+    assert result.tickets_worked == 1 and result.cost_per_ticket == Decimal("0.04")
