@@ -263,6 +263,9 @@ TASK_MODEL = env_str("AGENTDESK_TASK_MODEL", "gpt-5-mini")
 CHAT_MODEL = env_str("AGENTDESK_CHAT_MODEL", "gpt-5-mini")
 # The rubric grader of `manage.py eval --judge` (needs the OpenAI API).
 JUDGE_MODEL = env_str("AGENTDESK_JUDGE_MODEL", "gpt-5-mini")
+# The model-backed guardrails (tasks.agents.guardrails), on top of the rules when a model
+# provider is configured; empty: the rules alone.
+GUARDRAIL_MODEL = env_str("AGENTDESK_GUARDRAIL_MODEL", "gpt-5-mini")
 OFFLINE_MODEL_NAME = "agentdesk-offline"
 # Seconds the offline model waits per turn so a person can watch the run live.
 OFFLINE_MODEL_DELAY = env_float("AGENTDESK_OFFLINE_DELAY", 0.6, minimum=0)

@@ -173,6 +173,7 @@ def approval_decided_event(
 
 
 def guardrail_tripped_event(*, guardrail: str, reason: str, tools_off: list[str]) -> EventSpec:
-    """An input guardrail flagged what the customer wrote: the run goes on without
-    ``tools_off`` and the task is marked for review."""
+    """A guardrail tripped and the task is marked for review: the input guardrail flagged what
+    the customer wrote (the run goes on without ``tools_off``), or the output guardrail held a
+    reply (the model hears why and may rewrite it)."""
     return E.GUARDRAIL_TRIPPED, {"guardrail": guardrail, "reason": reason, "tools_off": tools_off}

@@ -146,7 +146,9 @@ def timeline_entries(events: list[TaskEvent]) -> list[TimelineEntry]:
             entries.append(
                 TimelineEntry(
                     "guardrail",
-                    "Guardrail: marked for review",
+                    GUARDRAIL_TITLES.get(
+                        str(data.get("guardrail", "")), "Guardrail: marked for review"
+                    ),
                     event.created_at,
                     str(data.get("reason", "")),
                     is_error=True,
@@ -262,6 +264,10 @@ def task_trace_spans(*, task_id: int, limit: int = TRACE_LIMIT) -> list[TaskSpan
 
 
 REFUND_TOOL = "issue_refund"
+GUARDRAIL_TITLES = {
+    "prompt_injection": "Input guardrail: marked for review",
+    "customer_reply": "Output guardrail: reply held",
+}
 KNOWLEDGE_TOOL = "write_document"
 ESCALATION_TOOL = "escalate_to_human"
 REFUND_PERMISSION = "tasks.start_refund_work"

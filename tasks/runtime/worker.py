@@ -25,6 +25,7 @@ from django.conf import settings
 from django.db import close_old_connections
 
 from config.logs import bind as bind_log_context
+from tasks.agents.guardrails import guard_model
 from tasks.agents.support import build_agent
 from tasks.copilot.runner import get_copilot
 from tasks.models import ApprovalRequest, Task
@@ -71,6 +72,13 @@ def load_task_model() -> tuple[Model, str]:
     return get_task_model()
 
 
+def load_guardrail_model() -> Model | None:
+    """The model of the model-backed guardrails, or None (the rules alone)."""
+    from tasks.agents.providers.provider import get_guardrail_model
+
+    return get_guardrail_model()
+
+
 def load_task_model_settings() -> ModelSettings:
     """Model settings of task runs (reasoning summaries, usage in streams) from the provider."""
     from tasks.agents.providers.provider import task_model_settings
@@ -91,6 +99,7 @@ class TaskWorker:
         model_factory: ModelFactory | None = None,
         agent_factory: AgentFactory = build_agent,
         sweep_seconds: float | None = None,
+        guard_model_factory: Callable[[], Model | None] | None = None,
     ) -> None:
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.concurrency = concurrency or settings.WORKER_CONCURRENCY
@@ -100,6 +109,10 @@ class TaskWorker:
             ModelSettings if model_factory is not None else load_task_model_settings
         )
         self.agent_factory = agent_factory
+        # An injected task model runs with the rules alone unless a guardrail model is given.
+        self.guard_model_factory: Callable[[], Model | None] = guard_model_factory or (
+            (lambda: None) if model_factory is not None else load_guardrail_model
+        )
         self._config: RunConfig | None = None
         # settings.WORKER_SWEEP_SECONDS (10 s by default; the integration tests use less).
         self.sweep_seconds = sweep_seconds or settings.WORKER_SWEEP_SECONDS
@@ -329,7 +342,9 @@ class TaskWorker:
                     failed_write(task_id=task.pk, owner=self.owner, reason=exc.reason)
                 )
                 return
-        disabled_tools = await sync_to_async(run_disabled_tools)(task)
+        guard = self.guard_model_factory()
+        guard_model.set(guard)  # the output guardrail's model for this run's replies
+        disabled_tools = await run_disabled_tools(task, guard)
         run = TaskRun(
             task,
             owner=self.owner,

@@ -333,13 +333,16 @@ def task_follow_up(
 
 @transaction.atomic
 def task_mark_for_review(
-    *, task_id: int, guardrail: str, reason: str, tools_off: list[str]
+    *, task_id: int, guardrail: str, reason: str, tools_off: list[str], once: bool = True
 ) -> bool:
     """Marks the task for a person's review with the guardrail's reason and records it on the
-    timeline (``guardrail.tripped``). Once per task: False when it was already marked."""
-    if not Task.objects.filter(pk=task_id, needs_review=False).update(
+    timeline (``guardrail.tripped``). With ``once`` (the input guardrail, checked at each start)
+    nothing is recorded when the task was already marked, and the result is False; without it
+    (a reply held by the output guardrail) every trip is recorded and the first reason kept."""
+    marked = Task.objects.filter(pk=task_id, needs_review=False).update(
         needs_review=True, review_reason=reason[:2000], updated_at=timezone.now()
-    ):
+    )
+    if not marked and once:
         return False
     _store(
         task_id, guardrail_tripped_event(guardrail=guardrail, reason=reason, tools_off=tools_off)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from agents import Model
 from agents.testing import ModelStep, ScriptedModel, assistant_message, function_call
 from agents.usage import Usage
 from asgiref.sync import sync_to_async
@@ -47,11 +48,20 @@ def final(text: str, **kw: int) -> ModelStep:
 
 
 async def run_task(
-    task: Task, steps: Sequence[Any] | ScriptedModel, *, name: str = SCRIPTED_MODEL_NAME
+    task: Task,
+    steps: Sequence[Any] | ScriptedModel,
+    *,
+    name: str = SCRIPTED_MODEL_NAME,
+    guard_model: Model | None = None,
 ) -> Task:
-    """Runs ``task`` (queued) to the end of its run on a fresh worker; returns it reloaded."""
+    """Runs ``task`` (queued) to the end of its run on a fresh worker; returns it reloaded.
+    ``guard_model``: the model-backed guardrails run on it (the rules alone without one)."""
     model = steps if isinstance(steps, ScriptedModel) else ScriptedModel(list(steps))
-    worker = TaskWorker(model_factory=lambda: (model, name), concurrency=4)
+    worker = TaskWorker(
+        model_factory=lambda: (model, name),
+        concurrency=4,
+        guard_model_factory=lambda: guard_model,
+    )
     worker.wake(task.pk)
     await worker.join()
     return await Task.objects.select_related("ticket").aget(pk=task.pk)

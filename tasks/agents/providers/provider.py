@@ -115,6 +115,14 @@ def get_task_model() -> tuple[Model, str]:
     return _model_for(settings.TASK_MODEL)
 
 
+def get_guardrail_model() -> Model | None:
+    """The model the model-backed guardrails run on, or None (offline, or switched off with
+    an empty ``AGENTDESK_GUARDRAIL_MODEL``): the rules alone then."""
+    if not uses_openai_provider() or not settings.GUARDRAIL_MODEL:
+        return None
+    return _model_for(settings.GUARDRAIL_MODEL)[0]
+
+
 def get_chat_model() -> tuple[Model, str]:
     """The model the copilot chat runs on, and its display name: without a key, the offline
     copilot (rule-based)."""

@@ -3,14 +3,25 @@ hand the ticket to people."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any, Literal
 
 from agents.tool_context import ToolContext
 from asgiref.sync import sync_to_async
 
+from tasks.agents.guard_facts import task_reply_facts
+from tasks.agents.guardrails import (
+    GUARDRAIL_FAILED,
+    REPLY_GUARDRAIL,
+    GuardrailFinding,
+    guard_model,
+    model_reply_check,
+    reply_check,
+)
 from tasks.agents.tools.serializers import message_dict, ticket_dict
 from tasks.models import TicketMessage
 from tasks.selectors import ticket_get_by_id, ticket_search, ticket_thread
+from tasks.services.task_lifecycle import task_mark_for_review
 from tasks.services.task_ticket_actions import (
     task_add_internal_note,
     task_escalate_ticket,
@@ -19,6 +30,9 @@ from tasks.services.task_ticket_actions import (
 )
 from tools_app.agent_tools.base import customer_id_of, encode, support_tool, ticket_id_of
 from tools_app.agent_tools.context import SupportContext
+from tools_app.errors import ApplicationError
+
+logger = logging.getLogger(__name__)
 
 SEARCH_LIMIT = 10
 
@@ -76,7 +90,51 @@ async def search_tickets(ctx: ToolContext[SupportContext], query: str) -> dict[s
     return await sync_to_async(_search)(customer_id_of(ctx), query)
 
 
-@support_tool
+async def _reply_finding(context: SupportContext, body: str) -> GuardrailFinding | None:
+    if context.ticket_id is None:
+        return None
+    facts = await sync_to_async(task_reply_facts)(
+        task_id=context.task_id, ticket_id=context.ticket_id, body=body
+    )
+    finding = reply_check(body, facts)
+    model = guard_model.get()
+    if finding is None and model is not None:
+        finding = await model_reply_check(model, body, facts)
+    return finding
+
+
+async def reply_validate(ctx: Any, arguments: dict[str, Any], call_id: str) -> None:
+    """The output guardrail, before a reply is posted: a reply that quotes internal text, shows
+    another customer's data or promises an unpaid refund is refused with the reason (the model
+    may rewrite it) and the task is marked for review. A guardrail that fails holds the reply
+    too (fail closed)."""
+    body = arguments.get("body")
+    if not isinstance(body, str) or not body.strip():
+        return
+    context: SupportContext = ctx.context
+    try:
+        finding = await _reply_finding(context, body)
+    except Exception as exc:
+        logger.warning("The output guardrail of task %s failed", context.task_id, exc_info=True)
+        finding = GuardrailFinding(
+            REPLY_GUARDRAIL,
+            GUARDRAIL_FAILED.format(
+                guardrail=REPLY_GUARDRAIL, error=type(exc).__name__, effect="the reply is held"
+            ),
+        )
+    if finding is None:
+        return
+    await sync_to_async(task_mark_for_review)(
+        task_id=context.task_id,
+        guardrail=finding.guardrail,
+        reason=finding.reason,
+        tools_off=[],
+        once=False,
+    )
+    raise ApplicationError(finding.reason, {"field": "body", "guardrail": finding.guardrail})
+
+
+@support_tool(validate=reply_validate)
 async def reply_to_customer(ctx: ToolContext[SupportContext], body: str) -> dict[str, Any]:
     """Post a reply on the ticket thread that the customer will read.
 

@@ -52,7 +52,7 @@ async def test_an_injection_takes_the_money_tools_and_marks_the_task(body, later
     [tripped] = [d for t, d in await events(task) if t == "guardrail.tripped"]
     assert tripped["tools_off"] == ["issue_refund"]
     panel = await sync_to_async(task_panel)(task=task)
-    assert any(e.title == "Guardrail: marked for review" for e in panel.timeline)
+    assert any(e.title == "Input guardrail: marked for review" for e in panel.timeline)
 
 
 @pytest.mark.asyncio

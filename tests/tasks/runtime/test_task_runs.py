@@ -385,7 +385,7 @@ async def test_the_agent_writes_to_the_ticket_only_through_its_tools():
         task,
         [
             turn(
-                call("reply_to_customer", {"body": "We refunded you."}, id="a"),
+                call("reply_to_customer", {"body": "We are looking into it."}, id="a"),
                 call("add_internal_note", {"body": "Duplicate found."}, id="b"),
                 call("set_ticket_status", {"status": "solved"}, id="c"),
             ),
@@ -397,7 +397,8 @@ async def test_the_agent_writes_to_the_ticket_only_through_its_tools():
     await ticket.arefresh_from_db()
     assert ticket.status == "solved"
     bodies = [m.body async for m in TicketMessage.objects.filter(task=task).order_by("id")]
-    assert bodies == ["We refunded you.", "Duplicate found."]
+    # The calls of one turn run concurrently: the reply passes the output guardrail first.
+    assert sorted(bodies) == ["Duplicate found.", "We are looking into it."]
 
 
 async def test_a_cancel_during_the_turn_that_asks_for_a_refund_cancels_instead_of_pausing():

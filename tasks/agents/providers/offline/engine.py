@@ -38,6 +38,7 @@ KNOWLEDGE_TOOLS = (
     "get_order",
 )
 WRAPUP_TOOLS = ("reply_to_customer", "add_internal_note", "set_ticket_status")
+ESCALATE = "escalate_to_human"
 
 
 class Toolbox:
@@ -202,6 +203,11 @@ def decide_ticket(transcript: Transcript, box: Toolbox) -> Decision:
         wrapup.append(PlannedCall("escalate_to_human", {"queue": queue, "reason": reason}))
     # Each wrap-up call once: after a worker died mid-turn, only the ones not yet made.
     pending = [c for c in wrapup if box.has(c.name) and not transcript.has(c.name)]
+    held = _held_reply(transcript)
+    if held and not pending and box.has(ESCALATE) and not transcript.has(ESCALATE):
+        # This model cannot rewrite a reply the output guardrail held: a person writes it.
+        reason = f"The output guardrail held the reply to the customer: {held} A person writes it."
+        pending = [PlannedCall(ESCALATE, {"queue": "team_leads", "reason": reason[:900]})]
     replied = "in_progress" if wrap.reply is not None else "skipped"
     if pending:
         return Decision(
@@ -230,3 +236,11 @@ def decide_ticket(transcript: Transcript, box: Toolbox) -> Decision:
             f"Outcome: {wrap.summary}.{problems}"
         ),
     )
+
+
+def _held_reply(transcript: Transcript) -> str | None:
+    """Why the last reply the run sent was refused by a guardrail, if it was."""
+    replies = [ex for ex in transcript.exchanges if ex.name == "reply_to_customer"]
+    if not replies or not replies[-1].error or not replies[-1].result.get("guardrail"):
+        return None
+    return replies[-1].error
