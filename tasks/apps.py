@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class TasksConfig(AppConfig):
@@ -17,3 +18,12 @@ class TasksConfig(AppConfig):
         # Conversations hear of the tasks they delegated; their sockets of their messages.
         event_listener_add(get_notifier())
         conversation_listener_add(copilot_publisher)
+        # The admin's rows of the tool registry follow the code after each migrate.
+        post_migrate.connect(_sync_tool_settings, sender=self)
+
+
+def _sync_tool_settings(**kwargs: object) -> None:
+    import tasks.agents.tools  # noqa: F401  (registers the agents' tools)
+    from tools_app.services.tool_settings import tool_settings_sync
+
+    tool_settings_sync()

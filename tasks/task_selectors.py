@@ -263,40 +263,10 @@ def task_trace_spans(*, task_id: int, limit: int = TRACE_LIMIT) -> list[TaskSpan
     return list(TaskSpan.objects.filter(task_id=task_id).order_by("started_at", "id")[:limit])
 
 
-REFUND_TOOL = "issue_refund"
 GUARDRAIL_TITLES = {
     "prompt_injection": "Input guardrail: marked for review",
     "customer_reply": "Output guardrail: reply held",
 }
-KNOWLEDGE_TOOL = "write_document"
-ESCALATION_TOOL = "escalate_to_human"
-REFUND_PERMISSION = "tasks.start_refund_work"
-KNOWLEDGE_PERMISSION = "tools_app.add_article"
-
-
-def task_disabled_tools(*, task: Task) -> tuple[str, ...]:
-    """The tools a run of ``task`` may not use, decided once per run: refunds only for ticket
-    categories that allow them (``REFUND_CATEGORIES``) and when whoever started the task may
-    start refund work; writing knowledge-base documents only for people who may add articles;
-    escalating only with a ticket."""
-    user = task.created_by
-    ticket = task.ticket
-
-    def may(permission: str) -> bool:
-        return bool(user is not None and user.is_active and user.has_perm(permission))
-
-    disabled = []
-    if (
-        ticket is None
-        or ticket.category not in settings.REFUND_CATEGORIES
-        or not may(REFUND_PERMISSION)
-    ):
-        disabled.append(REFUND_TOOL)
-    if not may(KNOWLEDGE_PERMISSION):
-        disabled.append(KNOWLEDGE_TOOL)
-    if ticket is None:
-        disabled.append(ESCALATION_TOOL)
-    return tuple(disabled)
 
 
 def task_customer_texts(*, task: Task) -> list[tuple[str, str]]:

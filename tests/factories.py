@@ -18,7 +18,7 @@ _seq = itertools.count(1)
 
 
 # What a support agent may start: refund work and knowledge-base writing (the demo's support
-# group has both; tasks.task_selectors.task_disabled_tools).
+# group has both; tasks.agents.tools.access.task_disabled_tools).
 SUPPORT_AGENT_PERMISSIONS = (("tasks", "start_refund_work"), ("tools_app", "add_article"))
 
 

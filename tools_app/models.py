@@ -133,3 +133,43 @@ class Article(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.title} (v{self.version})"
+
+
+class ToolSetting(models.Model):
+    """A registered agent tool as staff see it in the admin (``tools_app.registry``): its risk
+    and permission (from the code, refreshed after each migrate) and whether agents may use it
+    (staff switch it; every change is in the admin's history)."""
+
+    class Risk(models.TextChoices):
+        READ = "read", "Read"
+        WRITE = "write", "Write"
+        MONEY = "money", "Money"
+
+    name = models.CharField(max_length=64, unique=True)
+    enabled = models.BooleanField(
+        default=True,
+        help_text="Off: no agent is offered the tool; a call to it gets an error result.",
+    )
+    risk = models.CharField(max_length=10, choices=Risk.choices)
+    permission = models.CharField(
+        max_length=150, blank=True, default="", help_text="What the task's starter needs."
+    )
+    description = models.CharField(max_length=300, blank=True, default="")
+    required = models.BooleanField(
+        default=False, help_text="Every run needs it: it cannot be switched off."
+    )
+    registered = models.BooleanField(
+        default=True, help_text="False: the code no longer has this tool."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(enabled=True) | Q(required=False), name="toolsetting_required_on"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

@@ -8,7 +8,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from tools_app.errors import ApplicationError
-from tools_app.models import Article, Customer, Order
+from tools_app.models import Article, Customer, Order, ToolSetting
 
 CUSTOMER_NOT_FOUND = "No customer matches that id, email or username."
 ORDER_NOT_FOUND = "No order with that number belongs to this customer."
@@ -166,3 +166,8 @@ def refund_policy_rules() -> dict[str, Any]:
     if article is not None and article.rules:
         rules.update(article.rules)
     return rules
+
+
+def tools_switched_off() -> frozenset[str]:
+    """The names of the tools staff switched off in the admin (one query)."""
+    return frozenset(ToolSetting.objects.filter(enabled=False).values_list("name", flat=True))

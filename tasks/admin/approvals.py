@@ -33,6 +33,7 @@ from tasks.models import ApprovalRequest
 from tasks.services.approvals import (
     APPROVAL_NOT_FOUND,
     approval_decide,
+    decider_name,
     user_can_decide,
     user_started_task,
 )
@@ -89,7 +90,7 @@ class ApprovalRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "order_number",
         "task_link",
         "created_at",
-        "decided_by",
+        "decider",
         "decided_at",
     )
     list_filter = ("status", AgeFilter, "tool_name")
@@ -102,7 +103,7 @@ class ApprovalRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "task__ticket__customer__name",
         "task__ticket__customer__email",
     )
-    list_select_related = ("task__ticket__customer", "decided_by")
+    list_select_related = ("task__ticket__customer", "decided_by", "decided_by_policy")
     date_hierarchy = "created_at"
     actions = ("approve_selected", "reject_selected")
     fieldsets = (
@@ -111,7 +112,10 @@ class ApprovalRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             "Evidence",
             {"fields": ("amount", "order_number", "customer", "task_link", "arguments_json")},
         ),
-        ("Decision", {"fields": ("decided_by", "decided_at", "note", "expires_at")}),
+        (
+            "Decision",
+            {"fields": ("decider", "decided_at", "note", "expires_at", "approved_arguments")},
+        ),
         ("Call", {"classes": ("collapse",), "fields": ("call_id", "created_at")}),
     )
     readonly_fields = (
@@ -126,13 +130,21 @@ class ApprovalRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "customer",
         "task_link",
         "arguments_json",
-        "decided_by",
+        "decider",
         "decided_at",
         "note",
         "expires_at",
+        "approved_arguments",
         "call_id",
         "created_at",
     )
+
+    @admin.display(description="decided by", ordering="decided_by")
+    def decider(self, obj: ApprovalRequest) -> str:
+        """The person, the autonomy policy (with its version) or the expiry clock."""
+        if obj.decided_at is None:
+            return "-"
+        return decider_name(obj)
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # A decision is part of the audit trail; expired requests are kept too.

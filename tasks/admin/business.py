@@ -8,12 +8,12 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 
 from tasks.admin.common import ReadOnlyAdminMixin, ReadOnlyTabularInline, admin_link
-from tools_app.models import Article, Customer, Order, Refund
+from tools_app.models import Article, Customer, Order, Refund, ToolSetting
 
 RULES_NOT_AN_OBJECT = 'Rules must be a JSON object, e.g. {"refund_window_days": 30}.'
 RULE_INVALID = "{key} must be {expected}."
@@ -178,3 +178,67 @@ class ArticleAdmin(admin.ModelAdmin):
     @admin.display(description="Written by task")
     def created_by_task_link(self, obj: Article) -> Any:
         return admin_link(obj.created_by_task)
+
+
+REQUIRED_TOOL = "{name} is needed by every run (the plan, the reply, the note or the status)."
+
+
+class ToolSettingForm(forms.ModelForm):
+    class Meta:
+        model = ToolSetting
+        fields = ["enabled"]
+
+    def clean_enabled(self) -> bool:
+        enabled = bool(self.cleaned_data.get("enabled"))
+        if not enabled and self.instance.required:
+            raise forms.ValidationError(REQUIRED_TOOL.format(name=self.instance.name))
+        return enabled
+
+
+@admin.register(ToolSetting)
+class ToolSettingAdmin(admin.ModelAdmin):
+    """The tool registry: what each agent tool may do and who may use it come from the code;
+    staff switch tools on and off here (each change is in the object's history)."""
+
+    form = ToolSettingForm
+    list_display = ["name", "risk", "permission", "enabled", "required", "registered"]
+    list_editable = ["enabled"]
+    list_filter = ["risk", "enabled", "registered"]
+    search_fields = ["name", "description"]
+    readonly_fields = ["name", "risk", "permission", "description", "required", "registered"]
+    fields = ["name", "description", "risk", "permission", "required", "registered", "enabled"]
+    actions = ["switch_off", "switch_on"]
+
+    def get_changelist_form(self, request: HttpRequest, **kwargs: Any) -> type[forms.ModelForm]:
+        return ToolSettingForm
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # tools are registered in code (tools_app.registry)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.action(description="Switch the selected tools off", permissions=["change"])
+    def switch_off(self, request: HttpRequest, queryset: QuerySet[ToolSetting]) -> None:
+        self._switch(request, queryset, enabled=False)
+
+    @admin.action(description="Switch the selected tools on", permissions=["change"])
+    def switch_on(self, request: HttpRequest, queryset: QuerySet[ToolSetting]) -> None:
+        self._switch(request, queryset, enabled=True)
+
+    def _switch(self, request: HttpRequest, queryset: QuerySet[ToolSetting], enabled: bool) -> None:
+        required = [row.name for row in queryset if row.required and not enabled]
+        changed = [row for row in queryset if row.enabled != enabled and row.name not in required]
+        for row in changed:
+            row.enabled = enabled
+            row.save(update_fields=["enabled", "updated_at"])
+            self.log_change(request, row, [{"changed": {"fields": ["enabled"]}}])
+        state = "on" if enabled else "off"
+        if changed:
+            self.message_user(request, f"Switched {state}: {', '.join(r.name for r in changed)}.")
+        if required:
+            self.message_user(
+                request,
+                "Not switched off (every run needs them): " + ", ".join(required) + ".",
+                level=messages.WARNING,
+            )

@@ -49,6 +49,17 @@ class ApprovalRequest(models.Model):
         related_name="approval_request",
     )
     used_at = models.DateTimeField(null=True, blank=True)
+    # Approved by an autonomy policy rather than a person: which one, at which version.
+    decided_by_policy = models.ForeignKey(
+        "tasks.AutonomyPolicy",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="approvals",
+    )
+    policy_version = models.PositiveIntegerField(null=True, blank=True)
+    # A reply draft a person edited before approving it: what is sent instead of the draft.
+    approved_arguments = models.JSONField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

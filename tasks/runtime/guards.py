@@ -1,5 +1,5 @@
 """What a run may use, decided when it starts: the tools its starter and ticket allow
-(tasks.task_selectors.task_disabled_tools), less the money tools when the input guardrail flags
+(tasks.agents.tools.access), less the money tools when the input guardrail flags
 what the customer wrote (tasks.agents.guardrails: the rules, then the guardrail model when one
 is configured). A guardrail that fails counts as flagged: the run goes on without the money
 tools and the task is marked for review (fail closed)."""
@@ -18,13 +18,15 @@ from tasks.agents.guardrails import (
     injection_check,
     model_input_check,
 )
+from tasks.agents.tools.access import task_disabled_tools
 from tasks.models import Task
 from tasks.services.task_lifecycle import task_mark_for_review
-from tasks.task_selectors import REFUND_TOOL, task_customer_texts, task_disabled_tools
+from tasks.task_selectors import task_customer_texts
+from tools_app.registry import Risk, tools_of_risk
 
 logger = logging.getLogger(__name__)
 
-MONEY_TOOLS = (REFUND_TOOL,)
+MONEY_TOOLS = tools_of_risk(Risk.MONEY)
 
 
 def _allowed(task: Task) -> tuple[tuple[str, ...], list[tuple[str, str]]]:

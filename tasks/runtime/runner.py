@@ -31,7 +31,7 @@ from tasks.event_factories import (
     usage_updated_event,
 )
 from tasks.events import EventWrite
-from tasks.models import Task
+from tasks.models import ApprovalRequest, Task
 from tasks.runtime.errors import describe_run_error
 from tasks.runtime.progress import RunProgress, plain
 from tasks.runtime.recorder import EventRecorder
@@ -121,7 +121,7 @@ class TaskRun:
         disabled_tools: Sequence[str] = (),
     ) -> None:
         self.task = task
-        # Tools this run may not use (tasks.task_selectors.task_disabled_tools).
+        # Tools this run may not use (tasks.agents.tools.access.task_disabled_tools).
         self.disabled_tools = tuple(disabled_tools)
         # The decisions this run resumes from: their waits go in the trace.
         self.approval_waits = list(approval_waits)
@@ -149,6 +149,8 @@ class TaskRun:
             SpanSink(task_id=task.pk, run_number=task.run_number) if traces_enabled() else None
         )
         self.cancelled = False
+        # The run paused and an autonomy policy decided every request: resume right away.
+        self.requeued = False
         self._result: RunResultStreaming | None = None
         self._usage = (task.input_tokens, task.output_tokens)
         self._base_usage = self._usage
@@ -291,7 +293,7 @@ class TaskRun:
             if not specs:
                 return False
             try:
-                await sync_to_async(task_finish_awaiting_approval)(
+                requests = await sync_to_async(task_finish_awaiting_approval)(
                     task_id=self.task.pk,
                     owner=self.owner,
                     run_state=state.to_json(context_serializer=SupportContext.serialize),
@@ -301,6 +303,10 @@ class TaskRun:
                 # Another task's request took one of the orders meanwhile: ask again, and
                 # that call is now refused with the reason.
                 continue
+            # An autonomy policy decided every request: the task is queued again at once.
+            self.requeued = bool(requests) and all(
+                r.status == ApprovalRequest.Status.APPROVED for r in requests
+            )
             return True
         for item, _ in specs:
             state.reject(item, rejection_message=encode({"error": ONE_REQUEST_PER_SUBJECT}))

@@ -120,6 +120,8 @@ class TaskWorker:
         # Runs take the CPU one turn at a time (a few at once), not all in slices together.
         self.turns = TurnGate(settings.WORKER_TURN_SLOTS)
         self._jobs: dict[int, asyncio.Task[None]] = {}
+        self._missed_wakes: set[int] = set()
+        self._stopping = False
         self._runs: dict[int, TaskRun] = {}
         self._sweeper: asyncio.Task[None] | None = None
         self._liveness: asyncio.Task[None] | None = None
@@ -135,14 +137,24 @@ class TaskWorker:
         return set(self._jobs)
 
     def wake(self, task_id: int) -> bool:
-        """Schedules a claim of ``task_id`` (no-op if this worker already has it)."""
+        """Schedules a claim of ``task_id``. If this worker already has it, the wake is kept and
+        the claim made when that job ends (the run may have put the task back in the queue as
+        it ended: an approval an autonomy policy decided, a follow-up sent meanwhile)."""
         if task_id in self._jobs:
+            self._missed_wakes.add(task_id)
             return False
         self._loop = asyncio.get_running_loop()
         job = self._loop.create_task(self._claim_and_run(task_id))
         self._jobs[task_id] = job
-        job.add_done_callback(lambda _: self._jobs.pop(task_id, None))
+        job.add_done_callback(lambda _: self._job_done(task_id))
         return True
+
+    def _job_done(self, task_id: int) -> None:
+        self._jobs.pop(task_id, None)
+        if task_id in self._missed_wakes:
+            self._missed_wakes.discard(task_id)
+            if not self._stopping:
+                self.wake(task_id)  # a claim of a task no longer queued is a no-op
 
     def on_cancel_requested(self, task_id: int) -> None:
         """Staff cancelled a task (called from any thread of this process): if this worker
@@ -259,6 +271,7 @@ class TaskWorker:
             await asyncio.gather(*list(self._jobs.values()), return_exceptions=True)
 
     async def stop(self) -> None:
+        self._stopping = True
         for background in (self._sweeper, self._liveness):
             if background is not None:
                 background.cancel()
@@ -361,6 +374,8 @@ class TaskWorker:
         heartbeat = asyncio.get_running_loop().create_task(self._heartbeat(run))
         try:
             TASK_RUNS.labels(await run.execute()).inc()
+            if run.requeued:
+                self._missed_wakes.add(task.pk)  # claimed again as this job ends
         finally:
             heartbeat.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -22,7 +22,7 @@ from tasks.event_factories import (
     task_queued_event,
 )
 from tasks.events import events_publish_on_commit, events_store
-from tasks.models import ApprovalRequest, Task
+from tasks.models import ApprovalRequest, AutonomyPolicy, Task
 from tasks.services.task_start import task_wake_on_commit
 from tools_app.errors import ApplicationError
 
@@ -89,7 +89,16 @@ def user_may_decide(user: User | None, approval: ApprovalRequest) -> bool:
 
 def decider_name(approval: ApprovalRequest) -> str:
     user = approval.decided_by
-    return user.get_username() if user is not None else SYSTEM_DECIDER
+    if user is not None:
+        return user.get_username()
+    if approval.decided_by_policy_id is not None:
+        return policy_decider(approval.decided_by_policy, approval.policy_version)
+    return SYSTEM_DECIDER
+
+
+def policy_decider(policy: AutonomyPolicy | None, version: int | None) -> str:
+    name = policy.name if policy is not None else "a deleted policy"
+    return f"autonomy policy \u201c{name}\u201d v{version or '?'}"
 
 
 def _when(value: datetime | None) -> str:
@@ -144,6 +153,20 @@ def approval_decide(
             )
     status = ApprovalRequest.Status.APPROVED if approve else ApprovalRequest.Status.REJECTED
     return _decide(approval_id=approval_id, status=status, user=user, note=note)
+
+
+def approval_decide_by_policy(
+    *, approval_id: int, policy: AutonomyPolicy, note: str
+) -> ApprovalRequest:
+    """Approves one pending request by an autonomy policy (tasks.services.autonomy decides
+    which): recorded with the policy and its version, single-use like a person's decision."""
+    return _decide(
+        approval_id=approval_id,
+        status=ApprovalRequest.Status.APPROVED,
+        user=None,
+        note=note,
+        policy=policy,
+    )
 
 
 def approval_sweep_stranded(*, now: datetime | None = None) -> list[int]:
@@ -221,6 +244,7 @@ def _decide(
     user: User | None,
     note: str,
     now: datetime | None = None,
+    policy: AutonomyPolicy | None = None,
 ) -> ApprovalRequest:
     task_id = (
         ApprovalRequest.objects.filter(pk=approval_id).values_list("task_id", flat=True).first()
@@ -239,8 +263,17 @@ def _decide(
     if decided_by is not None:
         # A person decides only before the request's expiry (the sweep may not have run yet).
         open_requests = open_requests.filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
-    won = open_requests.update(status=status, decided_by=decided_by, decided_at=now, note=note)
-    approval = ApprovalRequest.objects.select_related("decided_by").get(pk=approval_id)
+    by_policy = (
+        {"decided_by_policy": policy, "policy_version": policy.version}
+        if policy is not None
+        else {}
+    )
+    won = open_requests.update(
+        status=status, decided_by=decided_by, decided_at=now, note=note, **by_policy
+    )
+    approval = ApprovalRequest.objects.select_related("decided_by", "decided_by_policy").get(
+        pk=approval_id
+    )
     if not won:
         raise ApplicationError(
             approval_already_decided_message(approval),
@@ -249,7 +282,13 @@ def _decide(
     events = [
         approval_decided_event(
             approval,
-            decided_by=decided_by.get_username() if decided_by is not None else None,
+            decided_by=(
+                decided_by.get_username()
+                if decided_by is not None
+                else policy_decider(policy, policy.version)
+                if policy is not None
+                else None
+            ),
             note=note,
         )
     ]

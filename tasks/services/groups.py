@@ -32,7 +32,7 @@ SUPPORT_PERMISSIONS: tuple[str, ...] = (
     "tools_app.view_refund",
     "tools_app.view_article",
     # Their tasks' agents may refund (within policy, approved by a person) and write
-    # knowledge-base documents (tasks.task_selectors.task_disabled_tools).
+    # knowledge-base documents (tasks.agents.tools.access.task_disabled_tools).
     "tasks.start_refund_work",
     "tools_app.add_article",
 )

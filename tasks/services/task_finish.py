@@ -33,6 +33,7 @@ from tasks.events import (
 )
 from tasks.models import ApprovalRequest, Task
 from tasks.services.approval_actions import PreparedAction
+from tasks.services.autonomy import approvals_decide_by_policy
 from tasks.services.task_outcome import completed_outcome
 
 # Format version of ``Task.run_state`` (the SDK's ``RunState.to_json()`` as a JSON string).
@@ -201,6 +202,9 @@ def _pause(
         },
     )
     events_publish_on_commit(stored)
+    # An active autonomy policy may approve some at once (recorded as its decision; the last
+    # decision queues the task to resume, as a person's would).
+    approvals_decide_by_policy(task_id=task_id, requests=requests)
     return requests
 
 

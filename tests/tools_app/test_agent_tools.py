@@ -15,7 +15,7 @@ from agents.tool_context import ToolContext
 from asgiref.sync import sync_to_async
 from django.utils import timezone
 
-from tasks.agents.support import INSTRUCTIONS, support_agent
+from tasks.agents.support import KNOWLEDGE, support_agent
 from tasks.agents.tools import SUPPORT_TOOLS
 from tasks.agents.tools.refunds import refund_validate
 from tasks.models import ApprovalRequest, Task, Ticket, TicketMessage, Todo
@@ -239,7 +239,7 @@ async def test_search_knowledge_base_rejects_an_unknown_kind(world):
 
 async def test_the_support_agent_has_the_knowledge_base_search():
     assert "search_knowledge_base" in {tool.name for tool in support_agent.tools}
-    assert "search_knowledge_base" in INSTRUCTIONS
+    assert "search_knowledge_base" in KNOWLEDGE
 
 
 async def test_todo_tools_validate_and_stay_within_the_task(world):

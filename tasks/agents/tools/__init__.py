@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from agents import FunctionTool
+
 from tasks.agents.tools.refunds import issue_refund, prepare_refund, refund_action
 from tasks.agents.tools.tickets import (
     add_internal_note,
@@ -31,25 +33,43 @@ from tools_app.agent_tools.knowledge import (
     search_policies,
     write_document,
 )
+from tools_app.registry import SUPPORT, Risk, register, tools_for
 
-SUPPORT_TOOLS = [
-    add_todos,
-    set_todo_status,
-    lookup_customer,
-    get_order,
-    get_ticket_thread,
-    search_tickets,
-    get_runbook,
-    search_knowledge_base,
-    search_policies,
-    read_document,
-    write_document,
-    reply_to_customer,
-    add_internal_note,
-    set_ticket_status,
-    escalate_to_human,
-    issue_refund,
+REFUND_PERMISSION = "tasks.start_refund_work"
+KNOWLEDGE_PERMISSION = "tools_app.add_article"
+
+# The registry (tools_app.registry), in the order the model is given the tools. A new tool is
+# one line here: the agents of its toolsets get it, and the admin lists it (after migrate).
+REGISTRY: list[tuple[FunctionTool, Risk, dict[str, Any]]] = [
+    (add_todos, Risk.WRITE, {"required": True}),
+    (set_todo_status, Risk.WRITE, {"required": True}),
+    (lookup_customer, Risk.READ, {}),
+    (get_order, Risk.READ, {}),
+    (get_ticket_thread, Risk.READ, {"needs_ticket": True}),
+    (search_tickets, Risk.READ, {}),
+    (get_runbook, Risk.READ, {}),
+    (search_knowledge_base, Risk.READ, {}),
+    (search_policies, Risk.READ, {}),
+    (read_document, Risk.READ, {}),
+    (write_document, Risk.WRITE, {"permission": KNOWLEDGE_PERMISSION}),
+    (reply_to_customer, Risk.WRITE, {"required": True}),
+    (add_internal_note, Risk.WRITE, {"required": True}),
+    (set_ticket_status, Risk.WRITE, {"required": True}),
+    (escalate_to_human, Risk.WRITE, {"needs_ticket": True}),
+    (
+        issue_refund,
+        Risk.MONEY,
+        {
+            "permission": REFUND_PERMISSION,
+            "needs_ticket": True,
+            "categories_setting": "REFUND_CATEGORIES",
+        },
+    ),
 ]
+for tool, risk, options in REGISTRY:
+    register(tool, risk, **options)
+
+SUPPORT_TOOLS = tools_for(SUPPORT)
 
 # How a paused call becomes an approval request: what it covers, its digest, how it reads.
 # Raises ``ApplicationError`` for a call that may not be put before a person.
@@ -67,6 +87,8 @@ APPROVAL_ACTIONS: dict[str, Callable[[SupportContext, dict[str, Any]], Awaitable
 __all__ = [
     "APPROVAL_ACTIONS",
     "APPROVAL_PREPARERS",
+    "KNOWLEDGE_PERMISSION",
+    "REFUND_PERMISSION",
     "SUPPORT_TOOLS",
     "TODO_TOOL_NAMES",
     "tool_error_formatter",
