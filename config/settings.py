@@ -266,6 +266,9 @@ JUDGE_MODEL = env_str("AGENTDESK_JUDGE_MODEL", "gpt-5-mini")
 # The model-backed guardrails (tasks.agents.guardrails), on top of the rules when a model
 # provider is configured; empty: the rules alone.
 GUARDRAIL_MODEL = env_str("AGENTDESK_GUARDRAIL_MODEL", "gpt-5-mini")
+# Specialist agents (tasks.agents.support): the support agent hands billing and technical cases
+# to a billing and a technical specialist; off: one agent with every tool.
+AGENT_SPECIALISTS = env_bool("AGENTDESK_SPECIALISTS", True)
 OFFLINE_MODEL_NAME = "agentdesk-offline"
 # Seconds the offline model waits per turn so a person can watch the run live.
 OFFLINE_MODEL_DELAY = env_float("AGENTDESK_OFFLINE_DELAY", 0.6, minimum=0)

@@ -13,3 +13,5 @@ WHITENOISE_AUTOREFRESH = True
 # Serve static files straight from the app directories (browser tests run daphne on these
 # settings without a collectstatic step).
 WHITENOISE_USE_FINDERS = True
+# Scripted-model tests drive one agent with every tool; the specialist tests switch them on.
+AGENT_SPECIALISTS = False

@@ -86,8 +86,17 @@ def todo_updated_event(todo: Todo) -> EventSpec:
 # --- the run ------------------------------------------------------------------------------
 
 
-def tool_called_event(*, name: str, call_id: str, arguments: Any) -> EventSpec:
-    return E.TOOL_CALLED, {"name": name, "call_id": call_id, "arguments": arguments}
+def tool_called_event(*, name: str, call_id: str, arguments: Any, agent: str = "") -> EventSpec:
+    """A tool call; ``agent``: the specialist that made it (empty: the support agent)."""
+    data = {"name": name, "call_id": call_id, "arguments": arguments}
+    if agent:
+        data["agent"] = agent
+    return E.TOOL_CALLED, data
+
+
+def agent_handoff_event(*, from_agent: str, to_agent: str) -> EventSpec:
+    """The run handed the case from one agent to another (a specialist), who goes on with it."""
+    return E.AGENT_HANDOFF, {"from": from_agent, "to": to_agent}
 
 
 def tool_returned_event(

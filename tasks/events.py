@@ -45,6 +45,7 @@ class TaskEventType:
     TASK_CANCELLED = "task.cancelled"
     USAGE_UPDATED = "usage.updated"
     GUARDRAIL_TRIPPED = "guardrail.tripped"
+    AGENT_HANDOFF = "agent.handoff"
     # Live only: published as they stream, never stored one row each.
     MESSAGE_DELTA = "message.delta"
     REASONING_DELTA = "reasoning.delta"
@@ -67,6 +68,7 @@ class TaskEventType:
             TASK_CANCELLED,
             USAGE_UPDATED,
             GUARDRAIL_TRIPPED,
+            AGENT_HANDOFF,
         }
     )
 

@@ -66,6 +66,8 @@ class TimelineEntry:
     awaiting_approval: bool = False
     # How long a tool call took (milliseconds), when the run measured it.
     duration_ms: float | None = None
+    # The specialist that made a tool call (empty: the support agent).
+    agent: str = ""
 
 
 def _arguments_text(arguments: Any) -> str:
@@ -104,6 +106,7 @@ def timeline_entries(events: list[TaskEvent]) -> list[TimelineEntry]:
                 "tool",
                 f"{data.get('name')}({_arguments_text(data.get('arguments'))})",
                 event.created_at,
+                agent=str(data.get("agent") or ""),
             )
             calls[str(data.get("call_id"))] = entry
             entries.append(entry)
@@ -142,6 +145,15 @@ def timeline_entries(events: list[TaskEvent]) -> list[TimelineEntry]:
             )
         elif kind == TaskEventType.TASK_STATUS_CHANGED:
             entries.append(_status_entry(event))
+        elif kind == TaskEventType.AGENT_HANDOFF:
+            entries.append(
+                TimelineEntry(
+                    "handoff",
+                    f"Handed to the {str(data.get('to', 'specialist')).lower()}",
+                    event.created_at,
+                    f"from the {str(data.get('from', 'support agent')).lower()}",
+                )
+            )
         elif kind == TaskEventType.GUARDRAIL_TRIPPED:
             entries.append(
                 TimelineEntry(

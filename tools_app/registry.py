@@ -17,7 +17,12 @@ from enum import StrEnum
 
 from agents import FunctionTool
 
+# The agents' toolsets: what every support agent has, the money tools (the billing
+# specialist), writing the knowledge base (the technical specialist).
 SUPPORT = "support"
+BILLING = "billing"
+TECHNICAL = "technical"
+ALL_TOOLSETS = (SUPPORT, BILLING, TECHNICAL)
 
 
 class Risk(StrEnum):

@@ -32,6 +32,7 @@ from tasks.approval_selectors import approval_evidence
 from tasks.models import ApprovalRequest
 from tasks.services.approvals import (
     APPROVAL_NOT_FOUND,
+    EDITABLE_TOOL,
     approval_decide,
     decider_name,
     user_can_decide,
@@ -204,6 +205,10 @@ class ApprovalRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                 user=request.user,
                 approve=decision == "approve",
                 note=request.POST.get("note", ""),
+                # A reply draft as the approver left it in the form (sent if they changed it).
+                edited_body=request.POST.get("body")
+                if approval.tool_name == EDITABLE_TOOL
+                else None,
             )
         except ApplicationError as error:
             self.message_user(request, error.message, messages.ERROR)
@@ -252,6 +257,8 @@ class ApprovalRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         approval = self.get_object(request, unquote(object_id))
         if approval is not None and self.has_view_permission(request, approval):
             context["evidence"] = approval_evidence(approval=approval)
+            context["decider"] = decider_name(approval) if approval.decided_at else ""
+            context["is_reply"] = approval.tool_name == EDITABLE_TOOL
             own_task = user_started_task(request.user, approval)
             context["own_task"] = own_task
             context["can_decide"] = (

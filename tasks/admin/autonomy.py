@@ -12,7 +12,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from tasks.admin.common import ReadOnlyTabularInline
+from tasks.admin.common import ReadOnlyAdminMixin, ReadOnlyTabularInline
 from tasks.models import AutonomyPolicy, AutonomyPolicyChange, ReplyReview, Ticket
 from tasks.services.approvals import user_can_decide
 from tasks.services.autonomy import policy_approve, policy_save, policy_switch_off
@@ -142,3 +142,15 @@ class ReplyReviewAdmin(admin.ModelAdmin):
 
     list_display = ("category", "enabled", "updated_at")
     list_editable = ("enabled",)
+
+
+@admin.register(AutonomyPolicyChange)
+class AutonomyPolicyChangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The audit trail of every autonomy policy: who edited, approved or switched off which
+    version, and what it said then (read-only)."""
+
+    list_display = ("at", "policy", "kind", "version", "by")
+    list_filter = ("kind",)
+    search_fields = ("policy__name",)
+    list_select_related = ("policy", "by")
+    readonly_fields = ("policy", "kind", "version", "snapshot", "by", "at")

@@ -1,19 +1,31 @@
-"""The support agent: works one ticket (or a staff request) to a resolved end state."""
+"""The support agent: works one ticket (or a staff request) to a resolved end state.
+
+With specialists (``settings.AGENT_SPECIALISTS``, on by default) the support agent triages: a
+billing case (charges, refunds, invoices, shipping and damaged-item remedies) is handed off to
+the billing specialist, the only agent with the money tool; a technical one (bug reports,
+account access, how-to questions) to the technical specialist, the only one that writes the
+knowledge base; anything else it works itself. Handoffs rather than agents-as-tools: the
+specialist takes the whole case with the ticket's history and finishes it (reply, note,
+status), so a money tool is never one nested run away from an agent that lacks the context,
+and an approval pause saves one run whose current agent the resume finds by name."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from agents import Agent, Model, RunContextWrapper
+from agents import Agent, Handoff, Model, RunContextWrapper, Tool, handoff
+from django.conf import settings
 
 from tasks.agents.tools import SUPPORT_TOOLS
 from tools_app.agent_tools.context import SupportContext
-from tools_app.registry import SUPPORT, tools_for
+from tools_app.registry import ALL_TOOLSETS, BILLING, SUPPORT, TECHNICAL, tools_for
 
 INSTRUCTIONS = """\
-You are AgentDesk's support agent. You work a support ticket through to its resolution on
+{role} You work a support ticket through to its resolution on
 your own, the way a senior support engineer would.
-
+{routing}
 Goal (the end state, not a recipe):
 - The facts of the case are established from the systems, not assumed: who the customer is,
   which orders and charges are involved, what the ticket thread says, what happened before.
@@ -69,17 +81,85 @@ ESCALATE = "with escalate_to_human and the reason"
 NO_ESCALATE = "with an internal note saying a person must take the ticket over, and why"
 
 
+SUPPORT_ROLE = "You are AgentDesk's support agent."
+ROUTING = """
+Hand a case to a specialist first, before anything else, with its handoff tool: {routes}.
+Work every other case yourself.
+"""
+ROUTED_REFUNDS = """Refunds are the billing specialist's: a billing case goes to
+  them."""
+
+
+@dataclass(frozen=True)
+class Specialist:
+    name: str
+    role: str
+    toolsets: tuple[str, ...]
+    handoff_tool: str
+    handoff_description: str
+    cases: str
+
+
+SPECIALISTS = (
+    Specialist(
+        name="Billing specialist",
+        role=(
+            "You are AgentDesk's billing specialist: charges and duplicate charges, refunds"
+            " within the refund policy, invoices, and the remedies for late shipments and"
+            " damaged items."
+        ),
+        toolsets=(SUPPORT, BILLING),
+        handoff_tool="hand_to_billing_specialist",
+        handoff_description=(
+            "Hand the case to the billing specialist (charges, refunds, invoices, shipping"
+            " and damaged-item remedies): they finish it."
+        ),
+        cases="billing, refund, invoice, shipping and damaged-item cases to the billing"
+        " specialist (hand_to_billing_specialist)",
+    ),
+    Specialist(
+        name="Technical specialist",
+        role=(
+            "You are AgentDesk's technical specialist: bug reports and known issues, account"
+            " access and security, and how-to questions, answered from the knowledge base and"
+            " runbooks."
+        ),
+        toolsets=(SUPPORT, TECHNICAL),
+        handoff_tool="hand_to_technical_specialist",
+        handoff_description=(
+            "Hand the case to the technical specialist (bug reports, account access, how-to"
+            " questions): they finish it."
+        ),
+        cases="bug reports, account access and how-to questions to the technical specialist"
+        " (hand_to_technical_specialist)",
+    ),
+)
+
+
 def instructions(run_context: RunContextWrapper[SupportContext], agent: Any) -> str:
-    """The instructions for this run: a tool the run may not use is not mentioned."""
+    """The instructions for this run and agent: a tool the agent does not have, or the run may
+    not use, is not mentioned."""
     disabled = set(getattr(run_context.context, "disabled_tools", ()) or ())
-    refunds = "issue_refund" not in disabled
-    escalate = ESCALATE if "escalate_to_human" not in disabled else NO_ESCALATE
-    gather = [name for name in GATHER if name not in disabled]
-    knowledge = not disabled.intersection(KNOWLEDGE_TOOLS)
+    has = {getattr(tool, "name", "") for tool in getattr(agent, "tools", ())} - disabled
+    handoffs = [h for h in getattr(agent, "handoffs", ()) if isinstance(h, Handoff)]
+    specialist = next((s for s in SPECIALISTS if s.name == getattr(agent, "name", "")), None)
+    refunds = "issue_refund" in has
+    escalate = ESCALATE if "escalate_to_human" in has else NO_ESCALATE
+    gather = [name for name in GATHER if name in has]
+    knowledge = set(KNOWLEDGE_TOOLS) <= has
+    routes = [s.cases for s in SPECIALISTS if s.handoff_tool in {h.tool_name for h in handoffs}]
+    if refunds:
+        refund_text = REFUNDS
+    elif routes and "billing" in routes[0]:
+        refund_text = ROUTED_REFUNDS
+    else:
+        refund_text = NO_REFUNDS.format(escalate=escalate)
     return INSTRUCTIONS.format(
+        role=specialist.role if specialist is not None else SUPPORT_ROLE,
+        routing=ROUTING.format(routes="; ".join(routes)) if routes else "",
         gather=", ".join(gather) or "the ticket as given",
         knowledge=KNOWLEDGE + "\n" if knowledge else "",
-        refunds=REFUNDS if refunds else NO_REFUNDS.format(escalate=escalate),
+        refunds=refund_text,
         refund_approval=REFUND_APPROVAL if refunds else "",
         escalate=escalate,
     )
@@ -94,7 +174,32 @@ support_agent = Agent[SupportContext](
 )
 
 
-def build_agent(model: Model | str) -> Agent[SupportContext]:
-    """The support agent running on ``model`` (an SDK ``Model`` or a model name), with every
-    tool registered in its toolset now (tools_app.registry)."""
-    return support_agent.clone(model=model, tools=tools_for(SUPPORT))
+def _specialist(
+    spec: Specialist, model: Model | str, extra: Sequence[Tool]
+) -> Handoff[SupportContext, Any]:
+    agent = Agent[SupportContext](
+        name=spec.name,
+        instructions=instructions,
+        tools=[*tools_for(*spec.toolsets), *extra],
+        model=model,
+    )
+    return handoff(
+        agent,
+        tool_name_override=spec.handoff_tool,
+        tool_description_override=spec.handoff_description,
+    )
+
+
+def build_agent(model: Model | str, *, extra_tools: Sequence[Tool] = ()) -> Agent[SupportContext]:
+    """The support agent running on ``model`` (an SDK ``Model`` or a model name), with the
+    tools registered in its toolsets now (tools_app.registry): with specialists, the triaging
+    support agent and its handoffs; without, one agent with every tool. ``extra_tools`` go to
+    every agent (the benchmark's stand-in tool)."""
+    extra = list(extra_tools)
+    if not settings.AGENT_SPECIALISTS:
+        return support_agent.clone(model=model, tools=[*tools_for(*ALL_TOOLSETS), *extra])
+    return support_agent.clone(
+        model=model,
+        tools=[*tools_for(SUPPORT), *extra],
+        handoffs=[_specialist(spec, model, extra) for spec in SPECIALISTS],
+    )

@@ -143,7 +143,9 @@ class TaskRun:
             guard=run_guard(owner),
             on_cancel=self._cancel_requested,
         )
-        self.mapper = StreamMapper(self.recorder, hidden_tools=TODO_TOOL_NAMES)
+        self.mapper = StreamMapper(
+            self.recorder, hidden_tools=TODO_TOOL_NAMES, main_agent=agent.name
+        )
         self.max_turns = settings.AGENT_MAX_TURNS
         self.spans = (
             SpanSink(task_id=task.pk, run_number=task.run_number) if traces_enabled() else None

@@ -17,10 +17,17 @@ from time import perf_counter
 from typing import Any
 
 from agents import ItemHelpers
-from agents.items import MessageOutputItem, ReasoningItem, ToolCallItem, ToolCallOutputItem
+from agents.items import (
+    HandoffOutputItem,
+    MessageOutputItem,
+    ReasoningItem,
+    ToolCallItem,
+    ToolCallOutputItem,
+)
 from agents.stream_events import RawResponsesStreamEvent, RunItemStreamEvent, StreamEvent
 
 from tasks.event_factories import (
+    agent_handoff_event,
     message_completed_event,
     message_delta_event,
     reasoning_completed_event,
@@ -67,9 +74,17 @@ def _field(raw: Any, name: str) -> Any:
 
 
 class StreamMapper:
-    def __init__(self, recorder: EventRecorder, *, hidden_tools: Collection[str] = ()) -> None:
+    def __init__(
+        self,
+        recorder: EventRecorder,
+        *,
+        hidden_tools: Collection[str] = (),
+        main_agent: str = "",
+    ) -> None:
         self.recorder = recorder
         self.hidden_tools = frozenset(hidden_tools)
+        # Tool calls of another agent (a specialist the run handed off to) name that agent.
+        self.main_agent = main_agent
         self._outstanding: dict[str, str] = {}
         self._called_at: dict[str, float] = {}
 
@@ -106,6 +121,13 @@ class StreamMapper:
             self._tool_called(item)
         elif isinstance(item, ToolCallOutputItem):
             return self._tool_output(item)
+        elif isinstance(item, HandoffOutputItem):
+            self.recorder.add(
+                *agent_handoff_event(
+                    from_agent=str(getattr(item.source_agent, "name", "")),
+                    to_agent=str(getattr(item.target_agent, "name", "")),
+                )
+            )
         elif isinstance(item, ReasoningItem):
             summary = getattr(item.raw_item, "summary", None) or []
             text = "\n".join(getattr(part, "text", "") for part in summary).strip()
@@ -129,11 +151,13 @@ class StreamMapper:
         self._called_at[call_id] = perf_counter()
         arguments = str(_field(raw, "arguments") or "")
         parsed = parse_json(arguments)
+        agent = str(getattr(getattr(item, "agent", None), "name", "") or "")
         self.recorder.add(
             *tool_called_event(
                 name=name,
                 call_id=call_id,
                 arguments=parsed if isinstance(parsed, dict) else arguments,
+                agent=agent if agent and agent != self.main_agent else "",
             )
         )
 

@@ -33,6 +33,12 @@ APPROVAL_NOT_FOUND = "No approval request with that id."
 APPROVAL_FORBIDDEN = "Only approvers can approve or reject agent actions."
 APPROVAL_ALREADY_DECIDED = "This request was already decided by {by} at {at} ({status})."
 APPROVAL_NOTE_TOO_LONG = "A note is limited to 2,000 characters."
+# Reply drafts can be edited before they are approved; nothing else can.
+EDITABLE_TOOL = "reply_to_customer"
+MAX_EDITED_REPLY = 20_000
+APPROVAL_NOT_EDITABLE = "Only a reply draft can be edited; approve or reject this request as asked."
+APPROVAL_EDIT_EMPTY = "The edited reply is empty: write the reply or reject the draft."
+APPROVAL_EDIT_TOO_LONG = "A reply is limited to 20,000 characters."
 APPROVAL_EXPIRED = (
     "This request expired at {at} without a decision; it can no longer be approved. The agent"
     " was told, and the task goes on without it."
@@ -52,7 +58,7 @@ RESUME_REASON = "Every approval was decided; the run resumes."
 
 # What the model is told when a call is not approved (the offline model reads any non-JSON
 # result of issue_refund as a rejection and quotes the text).
-ACTION_LABELS = {"issue_refund": "Refund"}
+ACTION_LABELS = {"issue_refund": "Refund", "reply_to_customer": "Reply"}
 REJECTED_MESSAGE = "{action} rejected by {by}: {note}"
 REJECTED_NO_NOTE = "{action} rejected by {by} (no note given)."
 EXPIRED_MESSAGE = (
@@ -126,12 +132,20 @@ def approval_rejection_message(approval: ApprovalRequest) -> str:
 
 
 def approval_decide(
-    *, approval_id: int, user: User | None, approve: bool, note: str = ""
+    *,
+    approval_id: int,
+    user: User | None,
+    approve: bool,
+    note: str = "",
+    edited_body: str | None = None,
 ) -> ApprovalRequest:
     """Approves or rejects one pending request as ``user`` (an approver), recording who, when
     and the note, and stores ``approval.decided``. Single-use: a request that is no longer
     pending raises ``ApplicationError`` naming who decided it, and changes nothing. The last
-    decision of a task queues it to resume."""
+    decision of a task queues it to resume.
+
+    ``edited_body``: a reply draft's text as the approver changed it (sent instead of the
+    draft; ignored when it equals the draft or on a rejection)."""
     if not user_can_decide(user):
         raise ApplicationError(APPROVAL_FORBIDDEN, {"field": "user"})
     note = (note or "").strip()
@@ -152,7 +166,25 @@ def approval_decide(
                 {"field": "approval", "status": ApprovalRequest.Status.EXPIRED},
             )
     status = ApprovalRequest.Status.APPROVED if approve else ApprovalRequest.Status.REJECTED
-    return _decide(approval_id=approval_id, status=status, user=user, note=note)
+    edited = _edited(current, edited_body) if approve else None
+    return _decide(approval_id=approval_id, status=status, user=user, note=note, edited=edited)
+
+
+def _edited(approval: ApprovalRequest, body: str | None) -> dict[str, str] | None:
+    """The approved arguments of an edited reply draft (None: sent as drafted)."""
+    if body is None:
+        return None
+    if approval.tool_name != EDITABLE_TOOL:
+        raise ApplicationError(APPROVAL_NOT_EDITABLE, {"field": "body"})
+    body = body.replace("\r\n", "\n")
+    drafted = (approval.arguments or {}).get("body") if isinstance(approval.arguments, dict) else ""
+    if body.strip() == str(drafted or "").strip():
+        return None
+    if not body.strip():
+        raise ApplicationError(APPROVAL_EDIT_EMPTY, {"field": "body"})
+    if len(body) > MAX_EDITED_REPLY:
+        raise ApplicationError(APPROVAL_EDIT_TOO_LONG, {"field": "body"})
+    return {"body": body}
 
 
 def approval_decide_by_policy(
@@ -245,6 +277,7 @@ def _decide(
     note: str,
     now: datetime | None = None,
     policy: AutonomyPolicy | None = None,
+    edited: dict[str, str] | None = None,
 ) -> ApprovalRequest:
     task_id = (
         ApprovalRequest.objects.filter(pk=approval_id).values_list("task_id", flat=True).first()
@@ -263,13 +296,13 @@ def _decide(
     if decided_by is not None:
         # A person decides only before the request's expiry (the sweep may not have run yet).
         open_requests = open_requests.filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
-    by_policy = (
-        {"decided_by_policy": policy, "policy_version": policy.version}
-        if policy is not None
-        else {}
-    )
+    extra: dict[str, object] = {}
+    if policy is not None:
+        extra = {"decided_by_policy": policy, "policy_version": policy.version}
+    if edited is not None:
+        extra["approved_arguments"] = edited
     won = open_requests.update(
-        status=status, decided_by=decided_by, decided_at=now, note=note, **by_policy
+        status=status, decided_by=decided_by, decided_at=now, note=note, **extra
     )
     approval = ApprovalRequest.objects.select_related("decided_by", "decided_by_policy").get(
         pk=approval_id

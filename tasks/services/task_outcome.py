@@ -32,7 +32,11 @@ def completed_outcome() -> Combinable:
             then=Value(Outcome.REFUNDED),
         ),
         When(
-            Exists(ApprovalRequest.objects.filter(task=task, status__in=refused)),
+            Exists(
+                ApprovalRequest.objects.filter(
+                    task=task, status__in=refused, tool_name="issue_refund"
+                )
+            ),
             then=Value(Outcome.REFUSED),
         ),
         When(

@@ -49,14 +49,14 @@ def final(text: str, **kw: int) -> ModelStep:
 
 async def run_task(
     task: Task,
-    steps: Sequence[Any] | ScriptedModel,
+    steps: Sequence[Any] | Model,
     *,
     name: str = SCRIPTED_MODEL_NAME,
     guard_model: Model | None = None,
 ) -> Task:
     """Runs ``task`` (queued) to the end of its run on a fresh worker; returns it reloaded.
     ``guard_model``: the model-backed guardrails run on it (the rules alone without one)."""
-    model = steps if isinstance(steps, ScriptedModel) else ScriptedModel(list(steps))
+    model = steps if isinstance(steps, Model) else ScriptedModel(list(steps))
     worker = TaskWorker(
         model_factory=lambda: (model, name),
         concurrency=4,

@@ -39,6 +39,7 @@ def test_every_event_type_has_one_factory_and_status_events_carry_their_status()
         "guardrail_tripped_event": f.guardrail_tripped_event(
             guardrail="prompt_injection", reason="r", tools_off=["issue_refund"]
         ),
+        "agent_handoff_event": f.agent_handoff_event(from_agent="a", to_agent="b"),
         "message_delta_event": f.message_delta_event(delta="x"),
         "reasoning_delta_event": f.reasoning_delta_event(delta="x"),
         "approval_requested_event": f.approval_requested_event(approval),

@@ -52,9 +52,9 @@ def test_the_support_tools_are_registered_with_their_risk_and_permission():
 def test_a_new_tool_reaches_the_support_agent_without_changing_it(own_registry):
     register(_tool("check_warranty"), Risk.READ)
     assert "check_warranty" in {t.name for t in build_agent("m").tools}
-    register(_tool("billing_only"), Risk.READ, toolsets=("billing",))
-    assert "billing_only" not in {t.name for t in build_agent("m").tools}
-    assert [t.name for t in tools_for("billing")] == ["billing_only"]
+    register(_tool("lab_only"), Risk.READ, toolsets=("lab",))
+    assert "lab_only" not in {t.name for t in build_agent("m").tools}
+    assert [t.name for t in tools_for("lab")] == ["lab_only"]
 
 
 def test_bad_registrations_fail_loudly(own_registry):

@@ -17,6 +17,8 @@ from tasks.agents.tools.tickets import (
     add_internal_note,
     escalate_to_human,
     get_ticket_thread,
+    prepare_reply,
+    reply_action,
     reply_to_customer,
     search_tickets,
     set_ticket_status,
@@ -33,13 +35,16 @@ from tools_app.agent_tools.knowledge import (
     search_policies,
     write_document,
 )
-from tools_app.registry import SUPPORT, Risk, register, tools_for
+from tools_app.registry import ALL_TOOLSETS, BILLING, TECHNICAL, Risk, register, tools_for
 
 REFUND_PERMISSION = "tasks.start_refund_work"
 KNOWLEDGE_PERMISSION = "tools_app.add_article"
 
 # The registry (tools_app.registry), in the order the model is given the tools. A new tool is
 # one line here: the agents of its toolsets get it, and the admin lists it (after migrate).
+# Toolsets: "support" (every support agent: reading the systems, the plan, the reply, the note,
+# the status, escalation), "billing" (money: the billing specialist) and "technical" (writing
+# the knowledge base: the technical specialist). Without specialists, one agent has all three.
 REGISTRY: list[tuple[FunctionTool, Risk, dict[str, Any]]] = [
     (add_todos, Risk.WRITE, {"required": True}),
     (set_todo_status, Risk.WRITE, {"required": True}),
@@ -51,7 +56,11 @@ REGISTRY: list[tuple[FunctionTool, Risk, dict[str, Any]]] = [
     (search_knowledge_base, Risk.READ, {}),
     (search_policies, Risk.READ, {}),
     (read_document, Risk.READ, {}),
-    (write_document, Risk.WRITE, {"permission": KNOWLEDGE_PERMISSION}),
+    (
+        write_document,
+        Risk.WRITE,
+        {"permission": KNOWLEDGE_PERMISSION, "toolsets": (TECHNICAL,)},
+    ),
     (reply_to_customer, Risk.WRITE, {"required": True}),
     (add_internal_note, Risk.WRITE, {"required": True}),
     (set_ticket_status, Risk.WRITE, {"required": True}),
@@ -63,13 +72,14 @@ REGISTRY: list[tuple[FunctionTool, Risk, dict[str, Any]]] = [
             "permission": REFUND_PERMISSION,
             "needs_ticket": True,
             "categories_setting": "REFUND_CATEGORIES",
+            "toolsets": (BILLING,),
         },
     ),
 ]
 for tool, risk, options in REGISTRY:
     register(tool, risk, **options)
 
-SUPPORT_TOOLS = tools_for(SUPPORT)
+SUPPORT_TOOLS = tools_for(*ALL_TOOLSETS)
 
 # How a paused call becomes an approval request: what it covers, its digest, how it reads.
 # Raises ``ApplicationError`` for a call that may not be put before a person.
@@ -77,11 +87,13 @@ APPROVAL_PREPARERS: dict[
     str, Callable[[SupportContext, dict[str, Any]], Awaitable[PreparedAction]]
 ] = {
     "issue_refund": prepare_refund,
+    "reply_to_customer": prepare_reply,
 }
 # The action a call would take, canonical, without any policy check: what resume matches a
 # paused call's decision by.
 APPROVAL_ACTIONS: dict[str, Callable[[SupportContext, dict[str, Any]], Awaitable[Action]]] = {
     "issue_refund": refund_action,
+    "reply_to_customer": reply_action,
 }
 
 __all__ = [

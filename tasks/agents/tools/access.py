@@ -10,7 +10,7 @@ from django.conf import settings
 
 import tasks.agents.tools  # noqa: F401  (registers the support tools)
 from tasks.models import Task
-from tools_app.registry import SUPPORT, registered_tools
+from tools_app.registry import registered_tools
 from tools_app.selectors import tools_switched_off
 
 
@@ -26,8 +26,6 @@ def task_disabled_tools(*, task: Task) -> tuple[str, ...]:
 
     disabled = []
     for entry in registered_tools():
-        if SUPPORT not in entry.toolsets:
-            continue
         categories = (
             getattr(settings, entry.categories_setting, ()) if entry.categories_setting else None
         )

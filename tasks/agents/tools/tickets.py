@@ -21,11 +21,17 @@ from tasks.agents.guardrails import (
 from tasks.agents.tools.serializers import message_dict, ticket_dict
 from tasks.models import TicketMessage
 from tasks.selectors import ticket_get_by_id, ticket_search, ticket_thread
+from tasks.services.approval_actions import Action, PreparedAction
 from tasks.services.task_lifecycle import task_mark_for_review
+from tasks.services.task_replies import (
+    reply_needs_review,
+    task_reply_action,
+    task_reply_prepare,
+    task_reply_send,
+)
 from tasks.services.task_ticket_actions import (
     task_add_internal_note,
     task_escalate_ticket,
-    task_reply_to_customer,
     task_set_ticket_status,
 )
 from tools_app.agent_tools.base import customer_id_of, encode, support_tool, ticket_id_of
@@ -134,14 +140,35 @@ async def reply_validate(ctx: Any, arguments: dict[str, Any], call_id: str) -> N
     raise ApplicationError(finding.reason, {"field": "body", "guardrail": finding.guardrail})
 
 
-@support_tool(validate=reply_validate)
+async def reply_review_check(ctx: Any, arguments: dict[str, Any], call_id: str) -> bool:
+    """Whether this reply waits for a person (the ticket's category has reply review on)."""
+    return await sync_to_async(reply_needs_review)(ticket_id=ctx.context.ticket_id)
+
+
+async def prepare_reply(context: SupportContext, arguments: dict[str, Any]) -> PreparedAction:
+    """The review request of a reply draft (``ApplicationError`` for an empty one)."""
+    return await sync_to_async(task_reply_prepare)(
+        task_id=context.task_id,
+        run_number=context.run_number,
+        ticket_id=context.ticket_id,
+        arguments=arguments,
+    )
+
+
+async def reply_action(context: SupportContext, arguments: dict[str, Any]) -> Action:
+    return await sync_to_async(task_reply_action)(
+        task_id=context.task_id, run_number=context.run_number, arguments=arguments
+    )
+
+
+@support_tool(validate=reply_validate, needs_approval=reply_review_check)
 async def reply_to_customer(ctx: ToolContext[SupportContext], body: str) -> dict[str, Any]:
     """Post a reply on the ticket thread that the customer will read.
 
     Args:
         body: The full reply, customer-ready: what you found, what you did, what happens next.
     """
-    message = await sync_to_async(task_reply_to_customer)(
+    message = await sync_to_async(task_reply_send)(
         task_id=ctx.context.task_id,
         ticket_id=ticket_id_of(ctx),
         body=body,

@@ -37,6 +37,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.db import connections
 
 from tasks.agents.providers.tracing import configure_tracing
+from tasks.benchmarks.agents import measure_agents
 from tasks.benchmarks.runtime import (
     Phase,
     Throughput,
@@ -44,6 +45,7 @@ from tasks.benchmarks.runtime import (
     measure_staggered,
     measure_throughput,
     percentile,
+    tracing,
 )
 from tasks.runtime.event_loop import worker_loop_factory
 from tasks.runtime.gc_tuning import tune_gc_for_workers
@@ -175,7 +177,27 @@ class Command(BaseCommand):
         self, *, tasks: int, turns: int, delay: float, runs: int, stagger: float
     ) -> None:
         await self._overhead(turns=turns, runs=runs)
+        await self._agents(turns=turns, runs=runs)
         await self._throughput(tasks=tasks, turns=turns, delay=delay, stagger=stagger)
+
+    async def _agents(self, *, turns: int, runs: int) -> None:
+        out = self.stdout.write
+        out(
+            f"\n1b) Specialists and guardrails, off vs on: a billing ticket, {runs} runs each x"
+            f" {max(3, turns)} turns, alternating\n"
+            "   (on: turn 1 hands the case to the billing specialist, the input guardrail reads"
+            " the ticket,\n   the output guardrail checks the reply; off: one agent with every"
+            " tool, no guardrail)"
+        )
+        with tracing(True):
+            result = await measure_agents(turns=turns, runs=runs)
+        off = (percentile(result.off, 50), percentile(result.off, 99))
+        on = (percentile(result.on, 50), percentile(result.on, 99))
+        out(f"   {'per turn (full system)':<28}{'p50 ms':>9}{'p99 ms':>9}")
+        out(f"   {'off':<28}{off[0]:>9.2f}{off[1]:>9.2f}")
+        out(f"   {'on':<28}{on[0]:>9.2f}{on[1]:>9.2f}")
+        out(f"   {'  on - off':<28}{on[0] - off[0]:>9.2f}{on[1] - off[1]:>9.2f}")
+        out(f"   completed {result.completed} of {result.runs} runs")
 
     async def _overhead(self, *, turns: int, runs: int) -> None:
         out = self.stdout.write

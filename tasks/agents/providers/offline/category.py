@@ -26,7 +26,8 @@ class Category:
     """``knowledge``: the reads after the runbook (which every category gets, with the orders
     the customer names). ``research``: whether the best knowledge-base match is read in full
     before analysing, and what it must be. ``needs_account``: whether the ticket must have a
-    customer account (and its orders) before anything is analysed. ``wrapup`` gets the outcome
+    customer account (and its orders) before anything is analysed. ``specialist``: who takes
+    the case when the agent can hand it off. ``wrapup`` gets the outcome
     of each action of the findings."""
 
     name: str
@@ -36,3 +37,10 @@ class Category:
     wrapup: Callable[[Findings, Facts, Outcomes], Wrapup]
     research: Research = no_research
     needs_account: bool = True
+    # The specialist the support agent hands this category to, when it has one ("billing",
+    # "technical"); "" : the support agent works it.
+    specialist: str = ""
+
+    @property
+    def handoff_tool(self) -> str:
+        return f"hand_to_{self.specialist}_specialist" if self.specialist else ""

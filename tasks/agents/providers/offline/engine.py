@@ -39,6 +39,7 @@ KNOWLEDGE_TOOLS = (
 )
 WRAPUP_TOOLS = ("reply_to_customer", "add_internal_note", "set_ticket_status")
 ESCALATE = "escalate_to_human"
+HANDOFF_PREFIX = "hand_to_"
 
 
 class Toolbox:
@@ -60,6 +61,9 @@ def decide(input_items: str | list[object], tools: set[str] | None = None) -> De
     tools are skipped."""
     transcript = parse_transcript(input_items)
     box = Toolbox(tools)
+    handed = _hand_off(transcript, box)
+    if handed is not None:
+        return handed
     if transcript.followup is not None:
         decision = decide_followup(transcript, box.has)
     elif transcript.ticket is None:
@@ -67,6 +71,25 @@ def decide(input_items: str | list[object], tools: set[str] | None = None) -> De
     else:
         decision = decide_ticket(transcript, box)
     return Decision(decision.reasoning, box.keep(decision.calls), decision.message)
+
+
+def _hand_off(transcript: Transcript, box: Toolbox) -> Decision | None:
+    """A ticket whose category has a specialist, before anything else of this request: handed
+    to the specialist when this agent can (the specialist's own turns then work the case)."""
+    ticket = transcript.ticket
+    if ticket is None or box.names is None:
+        return None
+    category = category_for(ticket.category)
+    tool = category.handoff_tool
+    if not tool or tool not in box.names:
+        return None
+    if any(ex.name.startswith(HANDOFF_PREFIX) for ex in transcript.exchanges):
+        return None
+    return Decision(
+        f"A {ticket.category.replace('_', ' ')} case: handing ticket #{ticket.number} to the"
+        f" {category.specialist} specialist, who works it to the end.",
+        [PlannedCall(tool, {})],
+    )
 
 
 def analyze(facts: Facts, category: Category) -> Findings:
@@ -205,8 +228,8 @@ def decide_ticket(transcript: Transcript, box: Toolbox) -> Decision:
     pending = [c for c in wrapup if box.has(c.name) and not transcript.has(c.name)]
     held = _held_reply(transcript)
     if held and not pending and box.has(ESCALATE) and not transcript.has(ESCALATE):
-        # This model cannot rewrite a reply the output guardrail held: a person writes it.
-        reason = f"The output guardrail held the reply to the customer: {held} A person writes it."
+        # This model cannot rewrite a reply that was held or rejected: a person writes it.
+        reason = f"The reply to the customer was not sent ({held}). A person writes it."
         pending = [PlannedCall(ESCALATE, {"queue": "team_leads", "reason": reason[:900]})]
     replied = "in_progress" if wrap.reply is not None else "skipped"
     if pending:
@@ -239,8 +262,16 @@ def decide_ticket(transcript: Transcript, box: Toolbox) -> Decision:
 
 
 def _held_reply(transcript: Transcript) -> str | None:
-    """Why the last reply the run sent was refused by a guardrail, if it was."""
+    """Why the last reply the run sent was not sent, if it was not: the output guardrail held
+    it (a JSON error naming the guardrail), or the person reviewing drafts rejected it (the
+    SDK hands back their decision as plain text)."""
     replies = [ex for ex in transcript.exchanges if ex.name == "reply_to_customer"]
-    if not replies or not replies[-1].error or not replies[-1].result.get("guardrail"):
+    if not replies or replies[-1].raw_output is None:
         return None
-    return replies[-1].error
+    last = replies[-1]
+    raw = last.raw_output or ""
+    if last.error and last.result.get("guardrail"):
+        return f"the output guardrail held it: {last.error}"
+    if not last.result and raw.strip():
+        return f"the reviewer did not approve the draft: {raw.strip()[:600]}"
+    return None

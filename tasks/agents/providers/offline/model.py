@@ -58,7 +58,11 @@ class OfflineSupportModel(Model):
     ) -> ModelResponse:
         await self._pause()
         turn = build_turn(
-            input, tools, system_instructions=system_instructions, decide=type(self).decide
+            input,
+            tools,
+            system_instructions=system_instructions,
+            decide=type(self).decide,
+            handoffs=handoffs,
         )
         return ModelResponse(output=turn.output, usage=turn.usage, response_id=turn.response_id)
 
@@ -78,7 +82,11 @@ class OfflineSupportModel(Model):
     ) -> AsyncIterator[TResponseStreamEvent]:
         await self._pause()
         turn = build_turn(
-            input, tools, system_instructions=system_instructions, decide=type(self).decide
+            input,
+            tools,
+            system_instructions=system_instructions,
+            decide=type(self).decide,
+            handoffs=handoffs,
         )
         for event in stream_events(turn, self.model):
             yield event

@@ -4,7 +4,7 @@ API output items (a reasoning item, then function calls or a final message) with
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -78,11 +78,15 @@ def build_turn(
     *,
     system_instructions: str | None = None,
     decide: Decide = decide_support,
+    handoffs: Sequence[Any] = (),
 ) -> OfflineTurn:
     """Decides the next turn (``decide``: the support agent's engine unless another is given,
     such as the copilot's) and renders it as output items. Ids derive from the input's length,
     so they are unique within a conversation and identical on a replay."""
     names = {str(getattr(tool, "name", "")) for tool in tools} if tools else None
+    if handoffs:
+        # A handoff is offered to the model as a tool: its name is one the model may call.
+        names = (names or set()) | {str(getattr(h, "tool_name", "")) for h in handoffs}
     decision: Decision = decide(input if isinstance(input, str) else list(input), names)
     turn = len(input) if isinstance(input, list) else 1
     output: list[TResponseOutputItem] = [

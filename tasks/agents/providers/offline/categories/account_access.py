@@ -140,6 +140,7 @@ def wrapup(findings: Findings, facts: Facts, outcomes: Outcomes) -> Wrapup:
 
 CATEGORY = Category(
     name="account_access",
+    specialist="technical",
     plan=(
         LOOKUP,
         ("policy", "Read the account security policy"),

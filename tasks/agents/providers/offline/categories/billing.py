@@ -333,6 +333,7 @@ def wrapup(findings: Findings, facts: Facts, outcomes: Outcomes) -> Wrapup:
 
 CATEGORY = Category(
     name="billing",
+    specialist="billing",
     plan=(
         LOOKUP,
         ("policy", "Read the billing runbook and refund policy"),

@@ -217,6 +217,7 @@ def wrapup(findings: Findings, facts: Facts, outcomes: Outcomes) -> Wrapup:
 
 CATEGORY = Category(
     name="bug_report",
+    specialist="technical",
     plan=(
         LOOKUP,
         ("policy", "Read the bug-report runbook and search for a known issue"),

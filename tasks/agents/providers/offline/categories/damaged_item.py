@@ -134,6 +134,7 @@ def wrapup(findings: Findings, facts: Facts, outcomes: Outcomes) -> Wrapup:
 
 CATEGORY = Category(
     name="damaged_item",
+    specialist="billing",
     plan=(
         LOOKUP,
         ("policy", "Read the damaged-item runbook and policy"),

@@ -70,6 +70,7 @@ def wrapup(findings: Findings, facts: Facts, outcomes: Outcomes) -> Wrapup:
 
 CATEGORY = Category(
     name="how_to",
+    specialist="technical",
     plan=(
         LOOKUP,
         ("policy", "Search the knowledge base for the answer"),

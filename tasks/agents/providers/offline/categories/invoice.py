@@ -121,6 +121,7 @@ def wrapup(findings: Findings, facts: Facts, outcomes: Outcomes) -> Wrapup:
 
 CATEGORY = Category(
     name="invoice",
+    specialist="billing",
     plan=(
         LOOKUP,
         ("policy", "Read the invoice runbook"),

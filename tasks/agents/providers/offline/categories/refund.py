@@ -96,6 +96,7 @@ def _price_adjustment(findings: Findings, facts: Facts) -> Wrapup:
 
 CATEGORY = Category(
     name="refund",
+    specialist="billing",
     plan=(
         LOOKUP,
         ("policy", "Read the refund runbook and refund policy"),

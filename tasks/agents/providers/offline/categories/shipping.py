@@ -275,6 +275,7 @@ def wrapup(findings: Findings, facts: Facts, outcomes: Outcomes) -> Wrapup:
 
 CATEGORY = Category(
     name="shipping",
+    specialist="billing",
     plan=(
         LOOKUP,
         ("policy", "Read the shipping runbook and policy"),
