@@ -6,6 +6,10 @@ import openai
 from agents.exceptions import MaxTurnsExceeded, ModelBehaviorError
 
 MAX_TURNS_REASON = "The agent stopped after {turns} turns without finishing (the turn limit)."
+SPECIALIST_MAX_TURNS_REASON = (
+    "The {agent} stopped after {turns} turns without finishing (the turn limit); Retry starts"
+    " again with the support agent."
+)
 BAD_MODEL_OUTPUT_REASON = "The model sent a response the agent could not use: {detail}"
 UNEXPECTED_REASON = "The run stopped on an unexpected error: {detail}"
 
@@ -21,10 +25,13 @@ def _is_provider_error(exc: BaseException) -> bool:
     return False
 
 
-def describe_run_error(exc: BaseException, *, max_turns: int) -> str:
+def describe_run_error(exc: BaseException, *, max_turns: int, agent: str = "") -> str:
     """One sentence a staff member can act on (Retry, or fix the configuration). Errors of
-    the model provider are described by the provider module, which knows its retries."""
+    the model provider are described by the provider module, which knows its retries.
+    ``agent``: the specialist the run had handed the case to, if any."""
     if isinstance(exc, MaxTurnsExceeded):
+        if agent:
+            return SPECIALIST_MAX_TURNS_REASON.format(agent=agent.lower(), turns=max_turns)
         return MAX_TURNS_REASON.format(turns=max_turns)
     if _is_provider_error(exc):
         from tasks.agents.providers.provider import describe_model_error

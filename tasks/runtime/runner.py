@@ -255,7 +255,12 @@ class TaskRun:
             except Exception as exc:
                 self._turns_done()
                 logger.info("Task %s run failed: %r", self.task.pk, exc)
-                reason = describe_run_error(exc, max_turns=self.max_turns)
+                current = getattr(getattr(result, "current_agent", None), "name", "")
+                reason = describe_run_error(
+                    exc,
+                    max_turns=self.max_turns,
+                    agent=current if current and current != self.agent.name else "",
+                )
                 await self._end(result, failed_write, Task.Status.FAILED, reason=reason)
                 return Task.Status.FAILED
             if result.interruptions:

@@ -148,3 +148,17 @@ async def test_the_offline_model_hands_off_and_its_refund_is_approved_and_paid()
     types = [t for t, _ in await events(task)]
     assert types.count("agent.handoff") == 1
     assert types.index("agent.handoff") < types.index("approval.requested")
+
+
+@pytest.mark.asyncio
+async def test_a_specialist_that_loops_stops_at_the_turn_limit_with_a_readable_reason(settings):
+    settings.AGENT_MAX_TURNS = 4
+    looping = [turn(call("lookup_customer", {}, id=f"l{i}")) for i in range(6)]
+    model = ScriptedModel([turn(call(HAND_TO_TECHNICAL, {}, id="h")), *looping])
+    task = await run_task(await sync_to_async(_technical_task)(), model)
+    assert task.status == Task.Status.FAILED
+    assert task.error == (
+        "The technical specialist stopped after 4 turns without finishing (the turn limit);"
+        " Retry starts again with the support agent."
+    )
+    assert "agent.handoff" in [t for t, _ in await events(task)]
