@@ -5,6 +5,7 @@ history of each policy is listed under it."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
@@ -117,23 +118,28 @@ class AutonomyPolicyAdmin(admin.ModelAdmin):
 
     @admin.action(description="Approve the current version (a second approver)")
     def approve_version(self, request: HttpRequest, queryset: QuerySet[AutonomyPolicy]) -> None:
-        for policy in queryset:
-            try:
-                policy_approve(policy_id=policy.pk, user=request.user)
-            except ApplicationError as error:
-                self.message_user(request, f"{policy.name}: {error.message}", messages.ERROR)
-            else:
-                self.message_user(request, f"{policy.name}: version {policy.version} approved.")
+        self._each(request, queryset, policy_approve, "version {version} approved")
 
     @admin.action(description="Switch off now")
     def switch_off(self, request: HttpRequest, queryset: QuerySet[AutonomyPolicy]) -> None:
+        self._each(request, queryset, policy_switch_off, "switched off")
+
+    def _each(
+        self,
+        request: HttpRequest,
+        queryset: QuerySet[AutonomyPolicy],
+        change: Callable[..., AutonomyPolicy],
+        done: str,
+    ) -> None:
         for policy in queryset:
             try:
-                policy_switch_off(policy_id=policy.pk, user=request.user)
+                changed = change(policy_id=policy.pk, user=request.user)
             except ApplicationError as error:
                 self.message_user(request, f"{policy.name}: {error.message}", messages.ERROR)
             else:
-                self.message_user(request, f"{policy.name}: switched off.")
+                self.message_user(
+                    request, f"{policy.name}: {done.format(version=changed.version)}."
+                )
 
 
 @admin.register(ReplyReview)

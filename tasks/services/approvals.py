@@ -23,6 +23,7 @@ from tasks.event_factories import (
 )
 from tasks.events import events_publish_on_commit, events_store
 from tasks.models import ApprovalRequest, AutonomyPolicy, Task
+from tasks.services.approval_actions import Action
 from tasks.services.task_start import task_wake_on_commit
 from tools_app.errors import ApplicationError
 
@@ -185,6 +186,22 @@ def _edited(approval: ApprovalRequest, body: str | None) -> dict[str, str] | Non
     if len(body) > MAX_EDITED_REPLY:
         raise ApplicationError(APPROVAL_EDIT_TOO_LONG, {"field": "body"})
     return {"body": body}
+
+
+def approval_approved_for(action: Action, call_id: str) -> ApprovalRequest | None:
+    """The approved request for exactly this action (tool, canonical arguments, task, run) of
+    this call, if any: what execution of a paused call is bound to."""
+    return (
+        ApprovalRequest.objects.filter(
+            task_id=action.task_id,
+            run_number=action.run_number,
+            call_id=call_id,
+            digest=action.digest,
+            status=ApprovalRequest.Status.APPROVED,
+        )
+        .order_by("-created_at", "-pk")
+        .first()
+    )
 
 
 def approval_decide_by_policy(

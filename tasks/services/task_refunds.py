@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from tasks.models import ApprovalRequest, Task
 from tasks.services.approval_actions import Action, PreparedAction
+from tasks.services.approvals import approval_approved_for
 from tools_app.errors import ApplicationError
 from tools_app.models import Order, Refund
 from tools_app.selectors import order_get
@@ -142,20 +143,6 @@ def _check_new_request(call: RefundCall, *, customer_id: int | None) -> None:
     )
 
 
-def _approved_for(action: Action, call_id: str) -> ApprovalRequest | None:
-    return (
-        ApprovalRequest.objects.filter(
-            task_id=action.task_id,
-            run_number=action.run_number,
-            call_id=call_id,
-            digest=action.digest,
-            status=ApprovalRequest.Status.APPROVED,
-        )
-        .order_by("-created_at", "-pk")
-        .first()
-    )
-
-
 def task_refund_prepare(
     *, task_id: int, run_number: int, customer_id: int | None, arguments: dict[str, object]
 ) -> PreparedAction:
@@ -182,7 +169,7 @@ def task_refund_check(
     """The refund tool's own check, before a pause and again before execution."""
     call = _refund_call(customer_id=customer_id, arguments=arguments)
     action = refund_action(task_id=task_id, run_number=run_number, call=call)
-    approval = _approved_for(action, call_id)
+    approval = approval_approved_for(action, call_id)
     if approval is None:
         _check_new_request(call, customer_id=customer_id)
     elif approval.refund_id is None:
@@ -223,7 +210,7 @@ def task_refund_execute(
         arguments={"order_number": order_number, "amount": amount, "reason": reason},
     )
     action = refund_action(task_id=task_id, run_number=run_number, call=call)
-    found = _approved_for(action, call_id)
+    found = approval_approved_for(action, call_id)
     if found is None:
         # The policy's reason first (the model can act on it), else: nobody approved this.
         refund_check(

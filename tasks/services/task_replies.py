@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from tasks.models import ApprovalRequest, ReplyReview, Task, Ticket, TicketMessage
 from tasks.services.approval_actions import Action, PreparedAction
+from tasks.services.approvals import approval_approved_for
 from tasks.services.task_ticket_actions import task_call_key
 from tasks.services.tickets import ticket_reply
 from tools_app.errors import ApplicationError
@@ -68,20 +69,6 @@ def task_reply_prepare(
     )
 
 
-def _approved_draft(action: Action, call_id: str) -> ApprovalRequest | None:
-    return (
-        ApprovalRequest.objects.filter(
-            task_id=action.task_id,
-            run_number=action.run_number,
-            call_id=call_id,
-            digest=action.digest,
-            status=ApprovalRequest.Status.APPROVED,
-        )
-        .order_by("-created_at", "-pk")
-        .first()
-    )
-
-
 def task_reply_send(
     *, task_id: int, ticket_id: int, body: str, call_id: str, run_number: int
 ) -> TicketMessage:
@@ -89,7 +76,7 @@ def task_reply_send(
     edit, if any), bound to the exact draft the agent wrote; on a reviewed ticket nothing else
     is sent. Idempotent per call (a repeated call returns the same message)."""
     action = task_reply_action(task_id=task_id, run_number=run_number, arguments={"body": body})
-    approval = _approved_draft(action, call_id)
+    approval = approval_approved_for(action, call_id)
     text = body
     if approval is not None:
         edited = (

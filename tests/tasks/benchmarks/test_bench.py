@@ -53,9 +53,12 @@ def test_bench_runs_and_prints_both_measurements():
     assert "2) 3 concurrent tasks x 2 turns" in text and "all started at once" in text
     assert "tasks completed 3/3" in text
     assert "starts spread over 0.01 s" in text
-    # 2 one-at-a-time runs traced and 2 not, 3 tasks started at once, 3 more with staggered
-    # starts; the traced runs stored their spans
-    assert Task.objects.filter(status=Task.Status.COMPLETED).count() == 10
+    assert "1b) Specialists and guardrails, off vs on" in text
+    assert "completed 4 of 4 runs" in text
+    # 2 one-at-a-time runs traced and 2 not, 2 + 2 ticket runs with specialists and guardrails
+    # off and on, 3 tasks started at once, 3 more with staggered starts; the traced runs
+    # stored their spans
+    assert Task.objects.filter(status=Task.Status.COMPLETED).count() == 14
     assert TaskSpan.objects.filter(kind="model").exists()
 
 
