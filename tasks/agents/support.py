@@ -174,15 +174,21 @@ support_agent = Agent[SupportContext](
 )
 
 
-def _specialist(
-    spec: Specialist, model: Model | str, extra: Sequence[Tool]
-) -> Handoff[SupportContext, Any]:
-    agent = Agent[SupportContext](
+def _specialist_agent(
+    spec: Specialist, model: Model | str | None, extra: Sequence[Tool]
+) -> Agent[SupportContext]:
+    return Agent[SupportContext](
         name=spec.name,
         instructions=instructions,
         tools=[*tools_for(*spec.toolsets), *extra],
         model=model,
     )
+
+
+def _specialist(
+    spec: Specialist, model: Model | str, extra: Sequence[Tool]
+) -> Handoff[SupportContext, Any]:
+    agent = _specialist_agent(spec, model, extra)
     return handoff(
         agent,
         tool_name_override=spec.handoff_tool,
@@ -203,3 +209,30 @@ def build_agent(model: Model | str, *, extra_tools: Sequence[Tool] = ()) -> Agen
         tools=[*tools_for(SUPPORT), *extra],
         handoffs=[_specialist(spec, model, extra) for spec in SPECIALISTS],
     )
+
+
+def _item_field(item: Any, name: str) -> Any:
+    return item.get(name) if isinstance(item, dict) else getattr(item, name, None)
+
+
+def agent_for_history(
+    agent: Agent[SupportContext], history: Sequence[Any]
+) -> Agent[SupportContext]:
+    """The agent a replayed run starts with: the specialist the history last handed the
+    current request to (a worker died after the handoff), else ``agent``. A new request (a
+    follow-up) starts with ``agent``, which triages again."""
+    routes = {spec.handoff_tool: spec for spec in SPECIALISTS}
+    offered = {h.tool_name for h in agent.handoffs if isinstance(h, Handoff)}
+    last: Specialist | None = None
+    for item in history:
+        if _item_field(item, "role") == "user":
+            last = None
+        elif _item_field(item, "type") == "function_call":
+            name = str(_item_field(item, "name") or "")
+            if name in routes and name in offered:
+                last = routes[name]
+    if last is None:
+        return agent
+    registered = {tool.name for tool in tools_for(*ALL_TOOLSETS)}
+    extra = [tool for tool in agent.tools if getattr(tool, "name", "") not in registered]
+    return _specialist_agent(last, agent.model, extra)

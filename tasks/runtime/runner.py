@@ -113,6 +113,7 @@ class TaskRun:
         owner: str,
         agent: Agent[SupportContext],
         model_name: str,
+        main_agent: str = "",
         input: str | list[TResponseInputItem] | RunState[SupportContext, Any],
         previous_response_id: str | None = None,
         config: RunConfig | None = None,
@@ -143,8 +144,10 @@ class TaskRun:
             guard=run_guard(owner),
             on_cancel=self._cancel_requested,
         )
+        # The agent the task is given to (the support agent); a specialist's calls are named.
+        self.main_agent = main_agent or agent.name
         self.mapper = StreamMapper(
-            self.recorder, hidden_tools=TODO_TOOL_NAMES, main_agent=agent.name
+            self.recorder, hidden_tools=TODO_TOOL_NAMES, main_agent=self.main_agent
         )
         self.max_turns = settings.AGENT_MAX_TURNS
         self.spans = (
@@ -259,7 +262,7 @@ class TaskRun:
                 reason = describe_run_error(
                     exc,
                     max_turns=self.max_turns,
-                    agent=current if current and current != self.agent.name else "",
+                    agent=current if current and current != self.main_agent else "",
                 )
                 await self._end(result, failed_write, Task.Status.FAILED, reason=reason)
                 return Task.Status.FAILED

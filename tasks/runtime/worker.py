@@ -26,7 +26,7 @@ from django.db import close_old_connections
 
 from config.logs import bind as bind_log_context
 from tasks.agents.guardrails import guard_model
-from tasks.agents.support import build_agent
+from tasks.agents.support import agent_for_history, build_agent
 from tasks.copilot.runner import get_copilot
 from tasks.models import ApprovalRequest, Task
 from tasks.runtime.errors import describe_run_error
@@ -358,10 +358,16 @@ class TaskWorker:
         guard = self.guard_model_factory()
         guard_model.set(guard)  # the output guardrail's model for this run's replies
         disabled_tools = await run_disabled_tools(task, guard)
+        if resume_state is None and isinstance(input, list):
+            # A replay after a worker died goes on with the specialist that had the case.
+            starting = agent_for_history(agent, input)
+        else:
+            starting = agent
         run = TaskRun(
             task,
             owner=self.owner,
-            agent=agent,
+            agent=starting,
+            main_agent=agent.name,
             model_name=model_name,
             input=resume_state if resume_state is not None else input,
             previous_response_id=previous_response_id,

@@ -162,3 +162,40 @@ async def test_a_specialist_that_loops_stops_at_the_turn_limit_with_a_readable_r
         " Retry starts again with the support agent."
     )
     assert "agent.handoff" in [t for t, _ in await events(task)]
+
+
+def _task_page(task: Task) -> str:
+    from django.test import Client
+    from django.urls import reverse
+
+    client = Client()
+    client.force_login(User.objects.get(username="support"))
+    response = client.get(reverse("tasks:task_detail", args=[task.pk]))
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+@pytest.mark.asyncio
+async def test_the_task_page_shows_the_handoff_and_the_specialists_calls():
+    task = await sync_to_async(_demo_duplicate)()
+    task = await run_task(task, OfflineSupportModel(delay=0), name="agentdesk-offline")
+    html = await sync_to_async(_task_page)(task)
+    assert "Handed to the billing specialist" in html
+    assert '<span class="tl-agent small">Billing specialist</span>' in html
+
+
+def test_a_replay_goes_on_with_the_specialist_that_had_the_case(settings):
+    from tasks.agents.support import agent_for_history, build_agent
+
+    triage = build_agent("m")
+    handed = [
+        {"role": "user", "content": "Ticket #1"},
+        {"type": "function_call", "name": HAND_TO_BILLING, "call_id": "h", "arguments": "{}"},
+        {"type": "function_call_output", "call_id": "h", "output": "{}"},
+    ]
+    assert agent_for_history(triage, handed).name == "Billing specialist"
+    assert "issue_refund" in {t.name for t in agent_for_history(triage, handed).tools}
+    # a follow-up is a new request: the support agent triages it again
+    followup = [*handed, {"role": "user", "content": "And the other charge?"}]
+    assert agent_for_history(triage, followup) is triage
+    assert agent_for_history(triage, handed[:1]) is triage
