@@ -148,6 +148,9 @@ def ticket_by_number(*, number: int) -> Ticket | None:
     return Ticket.objects.select_related("customer", "assignee").filter(number=number).first()
 
 
+REPLY_TOOL = "reply_to_customer"
+
+
 def _amount(raw: object) -> Decimal | None:
     try:
         value = Decimal(str(raw))
@@ -162,16 +165,22 @@ class PendingApprovals:
     total: Decimal = Decimal("0")
     currencies: set[str] = field(default_factory=set)
     items: list[ApprovalRequest] = field(default_factory=list)
+    # Reply drafts waiting for review (tasks.services.task_replies).
+    reply_drafts: int = 0
 
 
 def pending_approvals(*, limit: int = 20) -> PendingApprovals:
-    """Refund requests waiting for a person: how many, the money they ask for, the oldest."""
+    """Refund requests waiting for a person: how many, the money they ask for, the oldest; and
+    how many reply drafts wait for review (counted apart: they move no money)."""
     qs = ApprovalRequest.objects.filter(status=ApprovalRequest.Status.PENDING).select_related(
         "task", "task__ticket"
     )
     result = PendingApprovals()
     order_ids = set()
     for approval in qs.order_by("created_at", "id"):
+        if approval.tool_name == REPLY_TOOL:
+            result.reply_drafts += 1
+            continue
         result.count += 1
         arguments = (approval.action or {}).get("arguments") or approval.arguments or {}
         amount = _amount(arguments.get("amount"))

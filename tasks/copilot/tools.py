@@ -307,6 +307,7 @@ def _approvals() -> dict[str, Any]:
             }
             for a in pending.items
         ],
+        "reply_drafts_waiting": pending.reply_drafts,
         "decide_at": reverse("admin:tasks_approvalrequest_changelist") + "?status__exact=pending",
         "note": "Approvers decide in the admin; the copilot cannot approve or reject.",
     }

@@ -236,3 +236,20 @@ def test_a_later_message_is_read_on_its_own() -> None:
 def test_intents_keep_approvals_apart_from_refund_tickets() -> None:
     assert read_intent("investigate open refund tickets").kind == "investigate"
     assert read_intent("how much money waits for approval?").kind == "approvals"
+
+
+def test_reply_drafts_are_counted_apart_from_refunds() -> None:
+    result = {
+        "count": 0,
+        "total_amount": "0",
+        "currencies": [],
+        "approvals": [],
+        "reply_drafts_waiting": 2,
+        "decide_at": "/admin/tasks/approvalrequest/?status__exact=pending",
+    }
+    decision = decide(
+        conversation("how many refunds wait for approval?", ("list_pending_approvals", {}, result))
+    )
+    assert decision.message == (
+        "No refunds are waiting for approval. 2 reply drafts wait for review."
+    )

@@ -122,8 +122,15 @@ def task_changed(tool: str, result: dict[str, Any]) -> str:
 
 def approvals(result: dict[str, Any]) -> str:
     count = result.get("count", 0)
+    drafts = result.get("reply_drafts_waiting") or 0
+    also = (
+        f" {drafts} reply draft{'s' if drafts != 1 else ''} wait{'s' if drafts == 1 else ''}"
+        " for review."
+        if drafts
+        else ""
+    )
     if not count:
-        return "No refunds are waiting for approval."
+        return "No refunds are waiting for approval." + also
     currencies = result.get("currencies") or []
     money = (
         f"{result.get('total_amount')} {currencies[0]}"
@@ -136,7 +143,7 @@ def approvals(result: dict[str, Any]) -> str:
     )
     lines = [
         f"{count} refund request{'s' if count != 1 else ''} wait{'s' if count == 1 else ''} "
-        f"for approval, {money} in all."
+        f"for approval, {money} in all.{also}"
     ]
     for item in (result.get("approvals") or [])[:5]:
         ticket = item.get("ticket_number")
