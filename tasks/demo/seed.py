@@ -7,6 +7,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from django.contrib.auth.models import Group, User
 from django.db import transaction
@@ -20,7 +21,8 @@ from tasks.demo.tickets_history import HISTORY
 from tasks.demo.tickets_orders import ORDER_TICKETS
 from tasks.demo.tickets_product import PRODUCT_TICKETS
 from tasks.demo.tickets_scenarios import SCENARIOS
-from tasks.models import EscalationQueue, Ticket, TicketMessage
+from tasks.models import AutonomyPolicy, EscalationQueue, Ticket, TicketMessage
+from tasks.services.autonomy import policy_save
 from tasks.services.groups import (
     APPROVERS_GROUP,
     SUPPORT_GROUP,
@@ -117,6 +119,7 @@ def _staff_ensure(groups: dict[str, Group]) -> dict[str, User]:
     return users
 
 
+DEMO_POLICY = "Duplicate subscription charges up to $30"
 DEMO_QUEUE_ASSIGNEES = {"team_leads": "approver", "billing": "maria", "technical": "tom"}
 
 
@@ -145,6 +148,19 @@ def _seed(*, now: datetime, staff: dict[str, User]) -> None:
     for slug, username in DEMO_QUEUE_ASSIGNEES.items():
         EscalationQueue.objects.filter(slug=slug, assignee__isnull=True).update(
             assignee=staff[username]
+        )
+    # An autonomy policy the admin wrote: it applies once a second approver (approver)
+    # approves it in the admin; until then every refund waits for a person.
+    if not AutonomyPolicy.objects.filter(name=DEMO_POLICY).exists():
+        policy_save(
+            policy=AutonomyPolicy(
+                name=DEMO_POLICY,
+                action_class=AutonomyPolicy.ActionClass.DUPLICATE_SUBSCRIPTION_REFUND,
+                max_amount=Decimal("30.00"),
+                categories=["billing"],
+                enabled=True,
+            ),
+            user=staff["admin"],
         )
 
 
