@@ -215,3 +215,26 @@ def test_the_admin_saves_a_version_and_switches_off(approver_client):
     policy.refresh_from_db()
     assert not policy.enabled
     assert AutonomyPolicyChange.objects.filter(policy=policy, kind="switched_off").exists()
+
+
+def _demo_policy_approved() -> Task:
+    from tasks.demo.data import SCENARIO_TICKETS
+    from tasks.demo.seed import DEMO_POLICY, seed_demo
+
+    seed_demo()
+    policy = AutonomyPolicy.objects.get(name=DEMO_POLICY)
+    assert not policy.active  # written by admin, waiting for a second approver
+    policy_approve(policy_id=policy.pk, user=User.objects.get(username="approver"))
+    ticket = Ticket.objects.get(number=SCENARIO_TICKETS["duplicate_charge"])
+    return task_start_for_ticket(ticket=ticket, user=User.objects.get(username="support"))[0]
+
+
+@pytest.mark.asyncio
+async def test_the_demo_policy_once_approved_refunds_the_demo_duplicate_charge():
+    from tasks.agents.providers.offline import OfflineSupportModel
+
+    task = await sync_to_async(_demo_policy_approved)()
+    task = await run_task(task, OfflineSupportModel(delay=0), name="agentdesk-offline")
+    assert task.status == Task.Status.COMPLETED and task.outcome == Task.Outcome.REFUNDED
+    request = await sync_to_async(_request)(task)
+    assert request.decided_by_policy is not None and request.decided_by_id is None
