@@ -15,6 +15,7 @@ a structured verdict) used on top of the rules when a model provider is configur
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Sequence
 from contextvars import ContextVar
@@ -115,19 +116,27 @@ def _shingles(words: list[str]) -> set[tuple[str, ...]]:
     return {tuple(words[i : i + QUOTE_WORDS]) for i in range(len(words) - QUOTE_WORDS + 1)}
 
 
+@functools.lru_cache(maxsize=512)
+def _text_shingles(text: str) -> frozenset[int]:
+    """An internal text's runs of words (hashed), kept per text: every reply is compared with
+    every runbook, and runbooks rarely change (an edited one is simply another text). About
+    60 KB per 800-word text at most."""
+    return frozenset(hash(shingle) for shingle in _shingles(_words(text)))
+
+
 def quoted_internal(body: str, internal_texts: Iterable[str]) -> str | None:
     """The words of ``body`` that repeat an internal text, if any (``QUOTE_WORDS`` in a row)."""
     words = _words(body)
-    reply = _shingles(words)
-    if not reply:
+    runs = [tuple(words[i : i + QUOTE_WORDS]) for i in range(len(words) - QUOTE_WORDS + 1)]
+    if not runs:
         return None
+    hashes = [hash(run) for run in runs]
+    reply = frozenset(hashes)
     for text in internal_texts:
-        common = reply & _shingles(_words(text))
+        common = reply & _text_shingles(text)
         if common:
-            first = next(
-                i for i in range(len(words)) if tuple(words[i : i + QUOTE_WORDS]) in common
-            )
-            return " ".join(words[first : first + QUOTE_WORDS])
+            first = next(i for i, h in enumerate(hashes) if h in common)
+            return " ".join(runs[first])
     return None
 
 
