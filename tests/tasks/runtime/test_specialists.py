@@ -199,3 +199,16 @@ def test_a_replay_goes_on_with_the_specialist_that_had_the_case(settings):
     followup = [*handed, {"role": "user", "content": "And the other charge?"}]
     assert agent_for_history(triage, followup) is triage
     assert agent_for_history(triage, handed[:1]) is triage
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("arguments", ['{"order": "ORD-9", "approved": true}', "not json"])
+async def test_a_handoff_with_stray_arguments_still_hands_off_and_nothing_else(arguments):
+    w = await world()
+    model = ScriptedModel([turn(call(HAND_TO_BILLING, arguments, id="h")), final("Looked at it.")])
+    task = await run_task(w.task, model)
+    assert task.status == Task.Status.COMPLETED
+    assert await Refund.objects.filter(task=task).acount() == 0
+    assert (model.calls[1].system_instructions or "").startswith(
+        "You are AgentDesk's billing specialist"
+    )
