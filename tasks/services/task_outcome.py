@@ -3,9 +3,13 @@ events describe): a refund paid, a refund refused by an approver, the ticket han
 person, a reply to the customer, or nothing a customer would see.
 
 ``completed_outcome()`` is an SQL expression: the finishing write sets it in its own UPDATE,
-so a task's outcome costs no query of its own and is never stale."""
+so a task's outcome costs no query of its own and is never stale. It is built once per
+process (building its four subqueries cost about 4% of a worker's CPU when every finishing
+write did it); Django copies an expression when a query resolves it, so one serves all."""
 
 from __future__ import annotations
+
+import functools
 
 from django.db.models import Case, Exists, OuterRef, Q, Value, When
 from django.db.models.expressions import Combinable
@@ -16,6 +20,7 @@ from tools_app.models import Refund
 Outcome = Task.Outcome
 
 
+@functools.cache
 def completed_outcome() -> Combinable:
     """A completed task's outcome, first match wins:
 
