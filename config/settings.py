@@ -266,6 +266,8 @@ JUDGE_MODEL = env_str("AGENTDESK_JUDGE_MODEL", "gpt-5-mini")
 # The model-backed guardrails (tasks.agents.guardrails), on top of the rules when a model
 # provider is configured; empty: the rules alone.
 GUARDRAIL_MODEL = env_str("AGENTDESK_GUARDRAIL_MODEL", "gpt-5-mini")
+# How long a process reuses what it read of the admin's tool switches (Tool settings).
+TOOL_SWITCHES_SECONDS = env_float("AGENTDESK_TOOL_SWITCHES_SECONDS", 2.0, minimum=0)
 # Specialist agents (tasks.agents.support): the support agent hands billing and technical cases
 # to a billing and a technical specialist; off: one agent with every tool.
 AGENT_SPECIALISTS = env_bool("AGENTDESK_SPECIALISTS", True)

@@ -15,3 +15,5 @@ WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
 # Scripted-model tests drive one agent with every tool; the specialist tests switch them on.
 AGENT_SPECIALISTS = False
+# Every run reads the tool switches (a test switching one expects the next run to see it).
+TOOL_SWITCHES_SECONDS = 0.0

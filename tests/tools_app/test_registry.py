@@ -151,3 +151,22 @@ def test_the_admin_refuses_to_switch_off_a_tool_every_run_needs(superuser_client
     changelist = reverse("admin:tools_app_toolsetting_changelist")
     superuser_client.post(changelist, {"action": "switch_off", "_selected_action": [row.pk]})
     assert ToolSetting.objects.get(pk=row.pk).enabled
+
+
+@pytest.mark.django_db
+def test_a_process_reuses_the_switches_for_a_moment_and_its_own_saves_apply_at_once(settings):
+    from tools_app.selectors import tools_switched_off, tools_switched_off_forget
+
+    settings.TOOL_SWITCHES_SECONDS = 60
+    tool_settings_sync()
+    tools_switched_off_forget()
+    assert tools_switched_off() == frozenset()
+    # another process switches a tool off: this one sees it when its copy is older than 60 s
+    ToolSetting.objects.filter(name="get_order").update(enabled=False)
+    assert tools_switched_off() == frozenset()
+    # a save here (the admin) applies at once
+    row = ToolSetting.objects.get(name="write_document")
+    row.enabled = False
+    row.save()
+    assert tools_switched_off() == {"get_order", "write_document"}
+    tools_switched_off_forget()

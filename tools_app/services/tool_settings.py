@@ -8,6 +8,7 @@ from django.db import transaction
 
 from tools_app.models import ToolSetting
 from tools_app.registry import registered_tools
+from tools_app.selectors import tools_switched_off_forget
 
 
 @transaction.atomic
@@ -35,4 +36,5 @@ def tool_settings_sync() -> int:
             ToolSetting.objects.filter(pk=row.pk).update(**values)
     names = {entry.name for entry in entries}
     ToolSetting.objects.exclude(name__in=names).update(registered=False)
+    tools_switched_off_forget()
     return created
