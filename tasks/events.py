@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 from django.db import connection, transaction
 from django.db.models import F, Field, QuerySet
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from tasks.models import Task, TaskEvent, TaskSpan
@@ -286,6 +287,10 @@ def _update_task_row(
         sets.append(f"{column} = {column} + %s")
         params.append(amount)
     for name, value in write.updates.items():
+        if isinstance(value, RawSQL):  # an expression compiled once (the task's outcome)
+            sets.append(f"{qn(_COLUMNS[name])} = ({value.sql})")
+            params.extend(value.params)
+            continue
         sets.append(f"{qn(_COLUMNS[name])} = %s")
         params.append(_PLAIN_FIELDS[name].get_db_prep_save(value, connection=connection))
     if not sets:
@@ -324,12 +329,20 @@ _COLUMNS: dict[str, str] = {
 
 
 def _plain_row_write(write: EventWrite) -> bool:
-    """Only concrete, non-relation fields set to values (not expressions) and compared for
-    equality."""
-    return all(
-        name in _PLAIN_FIELDS and not hasattr(value, "resolve_expression")
-        for name, value in (*write.updates.items(), *write.guard.items())
-    ) and all(name in _PLAIN_FIELDS for name in write.increments)
+    """Only concrete, non-relation fields set to values (or SQL compiled once, ``RawSQL``) and
+    compared for equality."""
+    return (
+        all(
+            name in _PLAIN_FIELDS
+            and (isinstance(value, RawSQL) or not hasattr(value, "resolve_expression"))
+            for name, value in write.updates.items()
+        )
+        and all(
+            name in _PLAIN_FIELDS and not hasattr(value, "resolve_expression")
+            for name, value in write.guard.items()
+        )
+        and all(name in _PLAIN_FIELDS for name in write.increments)
+    )
 
 
 def _row_free(write: EventWrite) -> bool:

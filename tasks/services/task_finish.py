@@ -34,7 +34,7 @@ from tasks.events import (
 from tasks.models import ApprovalRequest, Task
 from tasks.services.approval_actions import PreparedAction
 from tasks.services.autonomy import approvals_decide_by_policy
-from tasks.services.task_outcome import completed_outcome
+from tasks.services.task_outcome import completed_outcome_sql
 
 # Format version of ``Task.run_state`` (the SDK's ``RunState.to_json()`` as a JSON string).
 RUN_STATE_VERSION = 1
@@ -94,7 +94,7 @@ def completed_write(
         ],
         updates={
             **_ended(Task.Status.COMPLETED),
-            "outcome": completed_outcome(),
+            "outcome": completed_outcome_sql(),
             "final_output": final_output,
             "history": history,
             "previous_response_id": previous_response_id or "",
