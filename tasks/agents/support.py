@@ -11,6 +11,7 @@ and an approval pause saves one run whose current agent the resume finds by name
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -138,16 +139,21 @@ SPECIALISTS = (
 
 def instructions(run_context: RunContextWrapper[SupportContext], agent: Any) -> str:
     """The instructions for this run and agent: a tool the agent does not have, or the run may
-    not use, is not mentioned."""
-    disabled = set(getattr(run_context.context, "disabled_tools", ()) or ())
-    has = {getattr(tool, "name", "") for tool in getattr(agent, "tools", ())} - disabled
-    handoffs = [h for h in getattr(agent, "handoffs", ()) if isinstance(h, Handoff)]
-    specialist = next((s for s in SPECIALISTS if s.name == getattr(agent, "name", "")), None)
+    not use, is not mentioned. (Asked at every turn: the text is kept per combination.)"""
+    disabled = frozenset(getattr(run_context.context, "disabled_tools", ()) or ())
+    tools = frozenset(getattr(tool, "name", "") for tool in getattr(agent, "tools", ()))
+    handoffs = tuple(h.tool_name for h in getattr(agent, "handoffs", ()) if isinstance(h, Handoff))
+    return _instructions(str(getattr(agent, "name", "")), tools - disabled, handoffs)
+
+
+@functools.lru_cache(maxsize=256)
+def _instructions(name: str, has: frozenset[str], handoffs: tuple[str, ...]) -> str:
+    specialist = next((s for s in SPECIALISTS if s.name == name), None)
     refunds = "issue_refund" in has
     escalate = ESCALATE if "escalate_to_human" in has else NO_ESCALATE
-    gather = [name for name in GATHER if name in has]
+    gather = [tool for tool in GATHER if tool in has]
     knowledge = set(KNOWLEDGE_TOOLS) <= has
-    routes = [s.cases for s in SPECIALISTS if s.handoff_tool in {h.tool_name for h in handoffs}]
+    routes = [s.cases for s in SPECIALISTS if s.handoff_tool in handoffs]
     if refunds:
         refund_text = REFUNDS
     elif routes and "billing" in routes[0]:
