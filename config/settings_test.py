@@ -13,7 +13,8 @@ WHITENOISE_AUTOREFRESH = True
 # Serve static files straight from the app directories (browser tests run daphne on these
 # settings without a collectstatic step).
 WHITENOISE_USE_FINDERS = True
-# Scripted-model tests drive one agent with every tool; the specialist tests switch them on.
-AGENT_SPECIALISTS = False
+# Scripted-model tests drive one agent with every tool; the specialist tests switch them on, and
+# the browser tests' server runs with them as the demo does (AGENTDESK_SPECIALISTS=1).
+AGENT_SPECIALISTS = env_bool("AGENTDESK_SPECIALISTS", False)  # noqa: F405
 # Every run reads the tool switches (a test switching one expects the next run to see it).
 TOOL_SWITCHES_SECONDS = 0.0

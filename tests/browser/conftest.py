@@ -100,6 +100,8 @@ def portal_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PortalSe
         "DJANGO_SETTINGS_MODULE": "config.settings_test",
         "DATABASE_URL": database_url,
         "PYTHONUNBUFFERED": "1",
+        # As the demo runs: the support agent hands cases to its specialists.
+        "AGENTDESK_SPECIALISTS": "1",
     }
     # Never inherit a key from the developer's shell: the browser tests use the offline model.
     for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "REDIS_URL"):

@@ -45,6 +45,8 @@ def paced_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "DATABASE_URL": f"sqlite:///{workdir / 'live.sqlite3'}",
         "AGENTDESK_OFFLINE_DELAY": OFFLINE_DELAY,
         "PYTHONUNBUFFERED": "1",
+        # As the demo runs: the support agent hands cases to its specialists.
+        "AGENTDESK_SPECIALISTS": "1",
     }
     for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "REDIS_URL"):
         env.pop(name, None)
@@ -158,6 +160,9 @@ def test_watch_an_investigation_live_drop_the_socket_and_recover(browser: Any, p
     timeline = page.locator(f"#task-{task_id}-timeline")
     assert "lookup_customer" in timeline.inner_text()
     assert "Thinking" in timeline.inner_text()
+    # The how-to question went to the technical specialist, whose calls are marked as its own
+    assert "Handed to the technical specialist" in timeline.inner_text()
+    assert timeline.locator(".tl-agent", has_text="Technical specialist").count() >= 3
     # To-do tool calls show only as the checklist
     assert "add_todos" not in timeline.inner_text() and "update_todo" not in timeline.inner_text()
     # A failed tool call is one red line; the reply and the result are there
