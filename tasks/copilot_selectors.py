@@ -18,6 +18,7 @@ from tasks.models import (
     Task,
     Ticket,
 )
+from tasks.models.approvals import REPLY_TOOL
 from tasks.selectors import TicketFilters, ticket_list
 from tools_app.models import Order
 
@@ -146,9 +147,6 @@ def task_for_copilot(
 
 def ticket_by_number(*, number: int) -> Ticket | None:
     return Ticket.objects.select_related("customer", "assignee").filter(number=number).first()
-
-
-REPLY_TOOL = "reply_to_customer"
 
 
 def _amount(raw: object) -> Decimal | None:

@@ -7,6 +7,10 @@ from django.db import models
 
 from tasks.models.work import Task
 
+# The tools whose calls wait for a person: what approvals, outcomes and summaries tell apart.
+REFUND_TOOL = "issue_refund"
+REPLY_TOOL = "reply_to_customer"
+
 
 class ApprovalRequest(models.Model):
     """One exact action an agent asked a person to allow: tool, canonical arguments, task and

@@ -23,6 +23,7 @@ from tasks.event_factories import (
 )
 from tasks.events import events_publish_on_commit, events_store
 from tasks.models import ApprovalRequest, AutonomyPolicy, Task
+from tasks.models.approvals import REFUND_TOOL, REPLY_TOOL
 from tasks.services.approval_actions import Action
 from tasks.services.task_start import task_wake_on_commit
 from tools_app.errors import ApplicationError
@@ -35,7 +36,7 @@ APPROVAL_FORBIDDEN = "Only approvers can approve or reject agent actions."
 APPROVAL_ALREADY_DECIDED = "This request was already decided by {by} at {at} ({status})."
 APPROVAL_NOTE_TOO_LONG = "A note is limited to 2,000 characters."
 # Reply drafts can be edited before they are approved; nothing else can.
-EDITABLE_TOOL = "reply_to_customer"
+EDITABLE_TOOL = REPLY_TOOL
 MAX_EDITED_REPLY = 20_000
 APPROVAL_NOT_EDITABLE = "Only a reply draft can be edited; approve or reject this request as asked."
 APPROVAL_EDIT_EMPTY = "The edited reply is empty: write the reply or reject the draft."
@@ -59,7 +60,7 @@ RESUME_REASON = "Every approval was decided; the run resumes."
 
 # What the model is told when a call is not approved (the offline model reads any non-JSON
 # result of issue_refund as a rejection and quotes the text).
-ACTION_LABELS = {"issue_refund": "Refund", "reply_to_customer": "Reply"}
+ACTION_LABELS = {REFUND_TOOL: "Refund", REPLY_TOOL: "Reply"}
 REJECTED_MESSAGE = "{action} rejected by {by}: {note}"
 REJECTED_NO_NOTE = "{action} rejected by {by} (no note given)."
 EXPIRED_MESSAGE = (

@@ -20,12 +20,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from tasks.models import ApprovalRequest, AutonomyPolicy, AutonomyPolicyChange, Task
+from tasks.models.approvals import REFUND_TOOL
 from tasks.services.approvals import approval_decide_by_policy, policy_decider, user_can_decide
 from tools_app.errors import ApplicationError
 from tools_app.models import Order
 
 User = AbstractBaseUser | AnonymousUser
-REFUND_TOOL = "issue_refund"
 POLICY_NOTE = "Approved by {decider}: {why}"
 POLICY_FORBIDDEN = "Only approvers may edit, approve or switch autonomy policies."
 POLICY_OWN_EDIT = "You made this version, so another approver must approve it (four-eyes rule)."
@@ -187,21 +187,25 @@ def approvals_decide_by_policy(*, task_id: int, requests: list[ApprovalRequest])
     """Approves each pending request an active policy covers (in the caller's transaction:
     the one that paused the run). Returns the ids it approved; the last decision of the task
     puts it back in the queue, as a person's would."""
-    if not requests or not AutonomyPolicy.objects.filter(enabled=True).exists():
+    if not requests:
+        return []
+    # Read once and locked: a switch-off waits for these decisions, and they see a switch-off.
+    policies = [
+        policy
+        for policy in AutonomyPolicy.objects.select_for_update()
+        .filter(enabled=True, approved_by__isnull=False)
+        .order_by("pk")
+        if policy.active
+    ]
+    if not policies:
         return []
     task = Task.objects.select_related("ticket").get(pk=task_id)
     approved = []
     for request in requests:
         if request.status != ApprovalRequest.Status.PENDING:
             continue
-        # Locked: a switch-off waits for this decision, and this one sees a switch-off.
-        policies = (
-            AutonomyPolicy.objects.select_for_update()
-            .filter(enabled=True, approved_by__isnull=False)
-            .order_by("pk")
-        )
         for policy in policies:
-            why = _matches(policy, request, task) if policy.active else None
+            why = _matches(policy, request, task)
             if why is None:
                 continue
             approval_decide_by_policy(

@@ -8,14 +8,13 @@ the exact draft the agent wrote, once; rejected, the agent hears the note."""
 
 from __future__ import annotations
 
-from tasks.models import ApprovalRequest, ReplyReview, Task, Ticket, TicketMessage
+from tasks.models import ApprovalRequest, ReplyReview, Ticket, TicketMessage
+from tasks.models.approvals import REPLY_TOOL
 from tasks.services.approval_actions import Action, PreparedAction
 from tasks.services.approvals import approval_approved_for
-from tasks.services.task_ticket_actions import task_call_key
-from tasks.services.tickets import ticket_reply
+from tasks.services.task_ticket_actions import task_reply_to_customer
 from tools_app.errors import ApplicationError
 
-REPLY_TOOL = "reply_to_customer"
 REPLY_EMPTY = "The reply is empty: write what the customer needs to know."
 REPLY_TOO_LONG = "A reply is limited to {limit:,} characters."
 REPLY_NOT_APPROVED = (
@@ -86,12 +85,8 @@ def task_reply_send(
             text = edited["body"]
     elif reply_needs_review(ticket_id=ticket_id):
         raise ApplicationError(REPLY_NOT_APPROVED, {"field": "body"})
-    message = ticket_reply(
-        ticket=Ticket.objects.get(pk=ticket_id),
-        body=text,
-        author_kind=TicketMessage.AuthorKind.AGENT,
-        task=Task.objects.get(pk=task_id),
-        idempotency_key=task_call_key(task_id=task_id, run_number=run_number, call_id=call_id),
+    message = task_reply_to_customer(
+        task_id=task_id, ticket_id=ticket_id, body=text, call_id=call_id, run_number=run_number
     )
     if approval is not None:
         ApprovalRequest.objects.filter(pk=approval.pk, used_at__isnull=True).update(
