@@ -35,6 +35,11 @@ def conversation_listener_add(listener: ConversationListener) -> None:
         _listeners.append(listener)
 
 
+def conversation_listener_remove(listener: ConversationListener) -> None:
+    if listener in _listeners:
+        _listeners.remove(listener)
+
+
 def messages_changed_on_commit(*, conversation_id: int, message_ids: list[int]) -> None:
     ids = list(dict.fromkeys(message_ids))
 

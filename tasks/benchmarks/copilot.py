@@ -2,11 +2,12 @@
 streamed token of the copilot's answer, with the worker idle and while it runs many delegated
 tasks in the same process and event loop.
 
-A sample is the time from storing the message (``message_post``, as the API and the socket do)
-to the first piece of the answer handed to the conversation's listeners (what the socket sends
-on). The chat model answers at once (the offline copilot, no delay); the tasks run the offline
-support model with no delay, so they are pure CPU and database load. A feeder keeps ``load``
-tasks running throughout."""
+A sample is the time from a message's arrival (as on the socket: ``Copilot.expect``, then
+``message_post`` from a thread of its own, then the wake-up over the channel layer to the
+worker) to the first piece of the answer handed to the conversation's listeners (what the
+socket sends on). The chat model answers at once (the offline copilot, no delay); the tasks
+run the offline support model with no delay, so they are pure CPU and database load. A feeder
+keeps ``load`` tasks running throughout."""
 
 from __future__ import annotations
 
@@ -16,16 +17,22 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from asgiref.sync import sync_to_async
+from channels.layers import get_channel_layer
+from django.conf import settings
 from django.contrib.auth import get_user_model
 
 from tasks.agents.providers.offline import OfflineSupportModel
 from tasks.agents.providers.offline_chat.model import OfflineChatModel
 from tasks.copilot.runner import Copilot
-from tasks.copilot_events import conversation_listener_add
+from tasks.copilot_events import conversation_listener_add, conversation_listener_remove
 from tasks.models import Conversation, Task
 from tasks.runtime.db_threads import DatabasePool
 from tasks.runtime.worker import TaskWorker
-from tasks.services.conversations import conversation_create, message_post
+from tasks.services.conversations import (
+    COPILOT_MESSAGE_TYPE,
+    conversation_create,
+    message_post,
+)
 
 QUESTION = "hello"
 post = DatabasePool("bench-web", 1).run
@@ -38,6 +45,7 @@ class FirstTokens:
     idle: list[float] = field(default_factory=list)
     loaded: list[float] = field(default_factory=list)
     tasks_run: int = 0
+    pauses: int = 0  # times the background runs waited for a person
 
 
 class FirstDelta:
@@ -116,12 +124,28 @@ class Feeder:
 async def _sample(copilot: Copilot, probe: FirstDelta, conversation: Conversation) -> float:
     first = probe.expect(conversation.pk)
     started = time.perf_counter()
-    # As the socket and the API post it: from a thread of their own, not the worker's.
-    await post(message_post)(conversation=conversation, text=QUESTION)
-    copilot.wake(conversation.pk)  # what the worker does on the wake-up message
+    # As the socket posts it: the person goes first from the frame's arrival, and the message
+    # is stored from a thread of its own, not the worker's; the wake-up goes over the channel
+    # layer to the worker (``_dispatch``).
+    release = copilot.expect(conversation.pk)
+    try:
+        await post(message_post)(conversation=conversation, text=QUESTION)
+    except BaseException:
+        release()
+        raise
     at = await asyncio.wait_for(first, timeout=30)
     await copilot.join()
     return at - started
+
+
+async def _dispatch(copilot: Copilot) -> None:
+    """What the embedded worker does with the copilot's wake-ups (``TaskWorker.dispatch``),
+    for this benchmark's copilot."""
+    layer = get_channel_layer()
+    while True:
+        message = await layer.receive(settings.WORKER_CHANNEL)
+        if message.get("type") == COPILOT_MESSAGE_TYPE:
+            copilot.wake(int(message["conversation_id"]))
 
 
 async def measure_first_tokens(*, samples: int, load: int, rounds: int = 2) -> FirstTokens:
@@ -138,12 +162,19 @@ async def measure_first_tokens(*, samples: int, load: int, rounds: int = 2) -> F
         model_factory=lambda: (OfflineChatModel(), "agentdesk-offline-chat"), gate=worker.turns
     )
     result = FirstTokens()
-    await _sample(copilot, probe, conversation)  # warm-up (imports, first queries)
-    for _ in range(rounds):
-        for _ in range(samples):
-            result.idle.append(await _sample(copilot, probe, conversation))
-        async with Feeder(worker, load) as feeder:
+    dispatcher = asyncio.get_running_loop().create_task(_dispatch(copilot))
+    try:
+        await _sample(copilot, probe, conversation)  # warm-up (imports, first queries)
+        for _ in range(rounds):
             for _ in range(samples):
-                result.loaded.append(await _sample(copilot, probe, conversation))
-        result.tasks_run += feeder.started
+                result.idle.append(await _sample(copilot, probe, conversation))
+            async with Feeder(worker, load) as feeder:
+                for _ in range(samples):
+                    result.loaded.append(await _sample(copilot, probe, conversation))
+            result.tasks_run += feeder.started
+    finally:
+        dispatcher.cancel()
+        await asyncio.gather(dispatcher, return_exceptions=True)
+        conversation_listener_remove(probe)
+    result.pauses = worker.pause.pauses
     return result

@@ -29,6 +29,7 @@ import logging
 from typing import Any
 
 from tasks.consumers.base import FrameError, Handler, LiveConsumer, whole_number
+from tasks.copilot.runner import get_copilot
 from tasks.copilot_selectors import conversation_for_user
 from tasks.live import protocol as p
 from tasks.live.groups import conversation_group, task_group
@@ -144,12 +145,19 @@ class CopilotConsumer(LiveConsumer):
         context = _context(content.get("context"))
         if not await self.still_allowed():
             return
+        # Where this process also answers (embedded worker), its background runs wait from
+        # now until the answer's first token.
+        release = get_copilot().expect(self.conversation_id)
         try:
             message_id = await in_live_thread(_post)(
                 self.conversation_id, self.user_id, content.get("text"), interrupt, context
             )
         except ApplicationError as exc:
+            release()
             raise FrameError(p.BAD_REQUEST, exc.message) from None
+        except BaseException:
+            release()
+            raise
         await self.send(text_data=p.dumps({"type": "accepted", "message_id": message_id}))
 
     async def action_retry(self, content: dict[str, Any]) -> None:

@@ -87,8 +87,9 @@ def _owner() -> str:
 
 
 class Copilot:
-    """``gate``: the worker's turn gate, held from a message's claim to its first token so
-    that a person waiting goes before the background runs' next turns."""
+    """``gate``: the worker's turn gate, held from a message's claim (or, on the socket, from
+    its arrival: ``expect``) to its first token, so that a person waiting goes before the
+    background runs (``TurnGate.hold``)."""
 
     def __init__(
         self,
@@ -103,6 +104,21 @@ class Copilot:
         self._again: set[int] = set()
         self._current: dict[int, RunResultStreaming] = {}
         self._interrupted: set[int] = set()
+        self._expected: dict[int, list[Callable[[], None]]] = {}
+
+    def expect(self, conversation_id: int) -> Callable[[], None]:
+        """A person is sending ``conversation_id`` a message (the socket, before storing it):
+        the background work waits from now, not from the claim, until the answer's first
+        token (or ``HOLD_SECONDS``). Returns the release, for a message that was refused."""
+        if self.gate is None:
+            return _nothing
+        release = self.gate.hold()
+        self._expected.setdefault(conversation_id, []).append(release)
+        return release
+
+    def _release_expected(self, conversation_id: int) -> None:
+        for release in self._expected.pop(conversation_id, []):
+            release()
 
     def wake(self, conversation_id: int, *, interrupt: bool = False) -> None:
         if interrupt and conversation_id in self._current:
@@ -129,7 +145,12 @@ class Copilot:
         try:
             while True:
                 self._again.discard(conversation_id)
-                release = self.gate.hold() if self.gate is not None else _nothing
+                held = self.gate.hold() if self.gate is not None else _nothing
+
+                def release(held: Callable[[], None] = held) -> None:
+                    held()
+                    self._release_expected(conversation_id)
+
                 try:
                     # One trip to the database thread: the claim and what the answer reads.
                     claimed = await db(_claim)(conversation_id, self.owner)

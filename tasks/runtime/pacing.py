@@ -14,7 +14,8 @@ held longer than ``budget`` (a slow tool, a long database wait) stops counting, 
 never holds the others back; the gate only orders CPU work, it never bounds it.
 
 ``hold`` puts a person first: while someone waits for the copilot's first token, no new pass
-is granted (turns under way finish), for at most ``HOLD_SECONDS``.
+is granted, for at most ``HOLD_SECONDS``; with a ``BackgroundPause`` the turns and claims under
+way also wait at their next step (``tasks.runtime.priority``).
 
 ``PacedModel`` wraps a run's model to take and give back the pass around every model call."""
 
@@ -29,6 +30,7 @@ from agents import Model, ModelResponse
 from agents.items import TResponseStreamEvent
 
 from tasks.compat import ModelWrapper
+from tasks.runtime.priority import BackgroundPause
 
 COMPLETED = "response.completed"
 
@@ -60,11 +62,14 @@ HOLD_SECONDS = 0.25
 
 
 class TurnGate:
-    def __init__(self, slots: int, budget: float = BUDGET_SECONDS) -> None:
+    def __init__(
+        self, slots: int, budget: float = BUDGET_SECONDS, pause: BackgroundPause | None = None
+    ) -> None:
         if slots < 1:
             raise ValueError("a turn gate needs at least one slot")
         self.slots = slots
         self.budget = budget
+        self.pause = pause
         self.active = 0
         self.held = 0
         self._waiters: collections.deque[asyncio.Future[TurnPass]] = collections.deque()
@@ -78,6 +83,7 @@ class TurnGate:
         called, or ``limit`` seconds have passed (background runs are never starved)."""
         self.held += 1
         released = False
+        paused = self.pause.begin() if self.pause is not None else False
 
         def release() -> None:
             nonlocal released
@@ -86,6 +92,8 @@ class TurnGate:
             released = True
             handle.cancel()
             self.held -= 1
+            if paused and self.pause is not None:
+                self.pause.end()
             self._grant_waiting()
 
         handle = asyncio.get_running_loop().call_later(limit, release)

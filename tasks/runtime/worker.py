@@ -35,6 +35,7 @@ from tasks.runtime.guards import run_disabled_tools
 from tasks.runtime.health import worker_beat
 from tasks.runtime.metrics import TASK_RUNS
 from tasks.runtime.pacing import PacedModel, TurnGate
+from tasks.runtime.priority import BackgroundPause
 from tasks.runtime.progress import with_posted_messages
 from tasks.runtime.resume import ResumeError, resume_state_load
 from tasks.runtime.run_locks import RunLocks, run_locks_supported, running_tasks_without_lock
@@ -118,7 +119,9 @@ class TaskWorker:
         self.sweep_seconds = sweep_seconds or settings.WORKER_SWEEP_SECONDS
         self._semaphore: asyncio.Semaphore | None = None
         # Runs take the CPU one turn at a time (a few at once), not all in slices together.
-        self.turns = TurnGate(settings.WORKER_TURN_SLOTS)
+        # While a person waits for the copilot, the runs wait at their next step.
+        self.pause = BackgroundPause()
+        self.turns = TurnGate(settings.WORKER_TURN_SLOTS, pause=self.pause)
         self._jobs: dict[int, asyncio.Task[None]] = {}
         self._missed_wakes: set[int] = set()
         self._stopping = False
@@ -144,7 +147,8 @@ class TaskWorker:
             self._missed_wakes.add(task_id)
             return False
         self._loop = asyncio.get_running_loop()
-        job = self._loop.create_task(self._claim_and_run(task_id))
+        self.pause.install(self._loop)
+        job = self._loop.create_task(self._claim_and_run(task_id), context=self.pause.context())
         self._jobs[task_id] = job
         job.add_done_callback(lambda _: self._job_done(task_id))
         return True
@@ -436,4 +440,6 @@ def get_worker() -> TaskWorker:
         tune_gc_for_workers()
         apply_sdk_speedups()
         _worker = TaskWorker()
+        # A person waiting for the copilot goes before this worker's runs.
+        get_copilot().gate = _worker.turns
     return _worker

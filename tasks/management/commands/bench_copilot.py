@@ -78,4 +78,7 @@ class Command(BaseCommand):
         p99 = percentile(result.loaded, 99) / percentile(result.idle, 99)
         verdict = "met" if max(p50, p99) <= TARGET else "NOT met"
         out(f"   loaded / idle: p50 {p50:.2f}x, p99 {p99:.2f}x; target <= {TARGET:g}x: {verdict}")
-        out(f"   tasks run while loaded: {result.tasks_run}")
+        out(
+            f"   tasks run while loaded: {result.tasks_run}; background runs paused for a person"
+            f" {result.pauses} times (tasks.runtime.priority)"
+        )

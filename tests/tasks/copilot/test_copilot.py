@@ -19,8 +19,11 @@ from pytest_django.fixtures import Settings as SettingsWrapper
 from tasks.agents.providers.offline_chat.model import OfflineChatModel
 from tasks.copilot.notices import get_notifier
 from tasks.copilot.runner import model_input
+from tasks.copilot_events import conversation_listener_add, conversation_listener_remove
 from tasks.models import Conversation, ConversationMessage, ConversationTask, Task, Ticket
 from tasks.presentation.copilot import conversation_view
+from tasks.runtime.pacing import TurnGate
+from tasks.runtime.priority import BackgroundPause
 from tasks.services.conversations import message_retry
 from tests.factories import make_ticket, make_user
 from tests.tasks.copilot.helpers import (
@@ -383,3 +386,50 @@ async def test_a_question_left_answering_by_a_dead_worker_is_answered_again() ->
     ]
     assert rows[-1][2] == "No refunds are waiting for approval."
     assert await sync_to_async(conversations_waiting)() == []
+
+
+async def test_a_person_sending_a_message_pauses_the_worker_until_the_first_token() -> None:
+    # given a copilot next to a worker's turn gate (as in the worker), and a chat model that
+    # notes whether the background work was paused when it answered
+    user = await sync_to_async(make_user)()
+    conversation = await new_conversation(user)
+    pause = BackgroundPause()
+    copilot = copilot_with()
+    copilot.gate = TurnGate(2, pause=pause)
+    seen: list[bool] = []
+
+    class Noted:
+        def messages_changed(self, **kw: Any) -> None:
+            return None
+
+        async def delta(self, **kw: Any) -> None:
+            seen.append(pause.active)
+
+        async def cards_added(self, **kw: Any) -> None:
+            return None
+
+        def unseen_changed(self, **kw: Any) -> None:
+            return None
+
+    # when the socket receives a message: the hold starts before the message is stored
+    release = copilot.expect(conversation.pk)
+    assert pause.active
+    await post(conversation, "hello")
+    listener = Noted()
+    conversation_listener_add(listener)
+    try:
+        copilot.wake(conversation.pk)
+        await copilot.join()
+    finally:
+        conversation_listener_remove(listener)
+
+    # then it lasted until the answer's first token, and not a moment longer
+    assert seen and seen[0] is False  # released as the first token is handed on
+    assert not pause.active and copilot.gate.held == 0
+    release()  # the socket's own release after that is harmless
+    assert copilot.gate.held == 0
+
+    # and a message refused before it was stored releases at once
+    refused = copilot.expect(conversation.pk)
+    refused()
+    assert not pause.active and copilot.gate.held == 0
