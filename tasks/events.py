@@ -255,8 +255,8 @@ def events_store_many(writes: Sequence[EventWrite]) -> list[WriteResult]:
             results[index] = WriteResult(True, stored, cancel, task)
         if rows_to_insert:
             TaskEvent.objects.bulk_create(rows_to_insert)
-        for task_id, spans in spans_to_insert:
-            TaskSpan.objects.store(task_id, spans)
+        if spans_to_insert:
+            TaskSpan.objects.store_many(spans_to_insert)
     return results
 
 
