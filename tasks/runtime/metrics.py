@@ -34,7 +34,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
 from tasks.dashboard_selectors import operations_snapshot
-from tasks.runtime.tracing import span_times
+from tasks.runtime.span_times import span_times
 
 SECONDS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
 WAITS = (1, 10, 60, 300, 900, 3600, 4 * 3600, 24 * 3600, 72 * 3600)

@@ -28,7 +28,10 @@ from agents.items import TResponseStreamEvent
 from agents.tracing import Span, Trace, TracingProcessor
 from django.conf import settings
 
+from tasks.agents.tools import SUPPORT_TOOLS
 from tasks.compat import ModelWrapper
+from tasks.runtime.metrics import MetricsProcessor
+from tasks.runtime.span_times import parse_time, span_times
 from tasks.services.usage import usage_cost
 
 logger = logging.getLogger(__name__)
@@ -70,17 +73,6 @@ def _plain(value: Any, depth: int = 0) -> Any:
     return _plain(str(value), depth)
 
 
-def _time(text: Any) -> datetime | None:
-    if isinstance(text, datetime):
-        return text
-    if not isinstance(text, str) or not text:
-        return None
-    try:
-        return datetime.fromisoformat(text)
-    except ValueError:
-        return None
-
-
 def span_kind_and_name(span: Span[Any]) -> tuple[str, str, dict[str, Any]]:
     """What the waterfall calls a span, and its data without the type fields."""
     exported = span.span_data.export()
@@ -108,14 +100,6 @@ def span_kind_and_name(span: Span[Any]) -> tuple[str, str, dict[str, Any]]:
     else:
         name = str(exported.pop("name", "") or sdk_type)
     return kind, name, exported
-
-
-def span_times(span: Span[Any], data: dict[str, Any]) -> tuple[datetime, datetime]:
-    """A span's start and end; an approval wait carries its own (it happened before the run)."""
-    now = datetime.now(UTC)
-    started = _time(data.get("started_at")) or _time(span.started_at) or now
-    ended = _time(data.get("ended_at")) or _time(span.ended_at) or now
-    return started, max(started, ended)
 
 
 def span_record(span: Span[Any]) -> dict[str, Any]:
@@ -336,7 +320,7 @@ class OtlpProcessor(TracingProcessor):
     def on_span_start(self, span: Span[Any]) -> None:
         parent = span.parent_id or span.trace_id
         data = getattr(span.span_data, "data", None)
-        started = _time(data.get("started_at")) if isinstance(data, dict) else None
+        started = parse_time(data.get("started_at")) if isinstance(data, dict) else None
         self._open[span.span_id] = self.tracer.start_span(
             "span", context=self._context(parent), start_time=_ns(started or span.started_at)
         )
@@ -371,7 +355,7 @@ def _traces_url(endpoint: str) -> str:
 
 
 def _ns(when: Any) -> int:
-    moment = _time(when) or datetime.now(UTC)
+    moment = parse_time(when) or datetime.now(UTC)
     return int(moment.timestamp() * 1_000_000_000)
 
 
@@ -393,9 +377,6 @@ def _flat(data: Any, prefix: str = "") -> dict[str, Any]:
 
 def metrics_processor() -> TracingProcessor:
     """Prometheus metrics from the same spans (tasks.runtime.metrics)."""
-    from tasks.agents.tools import SUPPORT_TOOLS
-    from tasks.runtime.metrics import MetricsProcessor
-
     return MetricsProcessor(tool.name for tool in SUPPORT_TOOLS)
 
 
