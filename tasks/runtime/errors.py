@@ -5,6 +5,8 @@ from __future__ import annotations
 import openai
 from agents.exceptions import MaxTurnsExceeded, ModelBehaviorError
 
+from tasks.agents.providers.provider import describe_model_error
+
 MAX_TURNS_REASON = "The agent stopped after {turns} turns without finishing (the turn limit)."
 SPECIALIST_MAX_TURNS_REASON = (
     "The {agent} stopped after {turns} turns without finishing (the turn limit); Retry starts"
@@ -34,8 +36,6 @@ def describe_run_error(exc: BaseException, *, max_turns: int, agent: str = "") -
             return SPECIALIST_MAX_TURNS_REASON.format(agent=agent.lower(), turns=max_turns)
         return MAX_TURNS_REASON.format(turns=max_turns)
     if _is_provider_error(exc):
-        from tasks.agents.providers.provider import describe_model_error
-
         return describe_model_error(exc)
     if isinstance(exc, ModelBehaviorError):
         return BAD_MODEL_OUTPUT_REASON.format(detail=str(exc)[:300])

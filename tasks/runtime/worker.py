@@ -26,6 +26,11 @@ from django.db import close_old_connections
 
 from config.logs import bind as bind_log_context
 from tasks.agents.guardrails import guard_model
+from tasks.agents.providers.provider import (
+    get_guardrail_model,
+    get_task_model,
+    task_model_settings,
+)
 from tasks.agents.support import agent_for_history, build_agent
 from tasks.copilot.runner import get_copilot
 from tasks.models import ApprovalRequest, Task
@@ -67,23 +72,17 @@ AgentFactory = Callable[[Model], Agent[SupportContext]]
 
 
 def load_task_model() -> tuple[Model, str]:
-    """The configured model and its display name (the one place the provider is imported)."""
-    from tasks.agents.providers.provider import get_task_model
-
+    """The configured model and its display name."""
     return get_task_model()
 
 
 def load_guardrail_model() -> Model | None:
     """The model of the model-backed guardrails, or None (the rules alone)."""
-    from tasks.agents.providers.provider import get_guardrail_model
-
     return get_guardrail_model()
 
 
 def load_task_model_settings() -> ModelSettings:
     """Model settings of task runs (reasoning summaries, usage in streams) from the provider."""
-    from tasks.agents.providers.provider import task_model_settings
-
     return task_model_settings()
 
 
