@@ -35,6 +35,7 @@ from django.db import connections
 
 from tasks.benchmarks.scale import (
     SERVE_WORKER,
+    analyze_tasks,
     completed_count,
     outcome,
     queue_tasks,
@@ -52,6 +53,8 @@ BENCH_REDIS_DB = 2
 READY_LINE = "Running worker for channels"
 START_TIMEOUT = 60.0
 RUN_TIMEOUT = 60.0
+# Issue 11: two worker processes at least this many times one worker's tasks per second.
+SCALE_TARGET = 1.7
 
 
 def cpu_seconds(pid: int, *, children: bool = False) -> float:
@@ -94,6 +97,12 @@ class Command(BaseCommand):
             "--workers", default="1,2,4", help="Worker process counts, comma-separated."
         )
         parser.add_argument(
+            "--repeats", type=int, default=3, help="Throughput runs per worker count, in turns."
+        )
+        parser.add_argument(
+            "--warmup", type=int, default=50, help="Untimed tasks a fresh worker set runs first."
+        )
+        parser.add_argument(
             "--recoveries", type=int, default=5, help="Kill -9 measurements (each mode)."
         )
         parser.add_argument(
@@ -118,7 +127,13 @@ class Command(BaseCommand):
             self.log_dir = Path(tmp)
             database = self._create_database()
             try:
-                self._throughput(counts, tasks=max(1, options["tasks"]), turns=options["turns"])
+                self._throughput(
+                    counts,
+                    tasks=max(1, options["tasks"]),
+                    turns=options["turns"],
+                    repeats=max(1, options["repeats"]),
+                    warmup=max(0, options["warmup"]),
+                )
                 self._recovery(runs=max(0, options["recoveries"]))
             finally:
                 self._drop_database(database)
@@ -209,43 +224,73 @@ class Command(BaseCommand):
 
     # --- 1. throughput ----------------------------------------------------------------------
 
-    def _throughput(self, counts: list[int], *, tasks: int, turns: int) -> None:
+    def _throughput(
+        self, counts: list[int], *, tasks: int, turns: int, repeats: int, warmup: int
+    ) -> None:
         out = self.stdout.write
         out(
             f"\n1) Throughput: {tasks} tasks queued at once, woken through Redis; zero-latency "
-            f"scripted model, {turns} turns per task ({turns - 1} tool calls, then an answer)"
+            f"scripted model, {turns} turns per task ({turns - 1} tool calls, then an answer)\n"
+            f"   Each worker set first runs {warmup} tasks it is not timed on (as long-running "
+            f"workers are warm); the counts run in turns, {repeats} times over, so drift on "
+            "the machine weighs on all of them alike."
         )
         out(
             f"   {'workers':>7}  {'wall s':>7}  {'tasks/s':>8}  {'worker CPU ms/task':>18}  "
             f"{'PostgreSQL CPU ms/task':>22}  {'claimed once':>12}  gaps"
         )
-        for count in counts:
-            processes = self._spawn(count, turns=turns)
-            try:
-                ids = queue_tasks(tasks)
-                workers_before = sum(cpu_seconds(p.pid) for p in processes)
-                server_before = postgres_cpu_seconds()
-                started = time.perf_counter()
-                wake(ids, redis_url=self.redis_url)
-                self._wait(
-                    lambda ids=ids: completed_count(ids) == len(ids),
-                    RUN_TIMEOUT,
-                    status=lambda ids=ids: status_counts(ids),
+        rates: dict[int, list[float]] = {count: [] for count in counts}
+        for _ in range(repeats):
+            for count in counts:
+                rates[count].append(
+                    self._one_throughput(count, tasks=tasks, turns=turns, warmup=warmup)
                 )
-                wall = time.perf_counter() - started
-                workers_cpu = sum(cpu_seconds(p.pid) for p in processes) - workers_before
-                server_cpu = postgres_cpu_seconds() - server_before
-            finally:
-                self._stop(processes)
-            result = outcome(ids)
-            once = f"{result.tasks - result.claimed_not_once}/{result.tasks}"
-            out(
-                f"   {count:>7}  {wall:>7.2f}  {tasks / wall:>8.1f}  "
-                f"{workers_cpu * 1000 / tasks:>18.1f}  {server_cpu * 1000 / tasks:>22.1f}  "
-                f"{once:>12}  {result.seq_gaps}   ({result.workers_used} workers took tasks)"
+        if len(counts) < 2:
+            return
+        base = statistics.median(rates[counts[0]])
+        out(f"   median tasks/s over {repeats} run(s), against {counts[0]} worker(s):")
+        for count in counts:
+            median = statistics.median(rates[count])
+            ratio = median / base if base else float("inf")
+            verdict = ""
+            if count == 2 and counts[0] == 1:
+                met = "met" if ratio >= SCALE_TARGET else "NOT met"
+                verdict = f"   target >= {SCALE_TARGET:g}x: {met}"
+            out(f"   {count:>7}  {median:>8.1f}  {ratio:>5.2f}x{verdict}")
+
+    def _one_throughput(self, count: int, *, tasks: int, turns: int, warmup: int) -> float:
+        processes = self._spawn(count, turns=turns)
+        try:
+            if warmup:
+                warm = queue_tasks(warmup, title="Scale benchmark warm-up")
+                wake(warm, redis_url=self.redis_url)
+                self._wait(lambda: completed_count(warm) == len(warm), RUN_TIMEOUT)
+            ids = queue_tasks(tasks)
+            analyze_tasks()  # the planner's statistics, as a database in use has them
+            workers_before = sum(cpu_seconds(p.pid) for p in processes)
+            server_before = postgres_cpu_seconds()
+            started = time.perf_counter()
+            wake(ids, redis_url=self.redis_url)
+            self._wait(
+                lambda ids=ids: completed_count(ids) == len(ids),
+                RUN_TIMEOUT,
+                status=lambda ids=ids: status_counts(ids),
             )
-            if result.completed != result.tasks or result.claimed_not_once or result.seq_gaps:
-                raise CommandError(f"throughput run with {count} workers went wrong: {result}")
+            wall = time.perf_counter() - started
+            workers_cpu = sum(cpu_seconds(p.pid) for p in processes) - workers_before
+            server_cpu = postgres_cpu_seconds() - server_before
+        finally:
+            self._stop(processes)
+        result = outcome(ids)
+        once = f"{result.tasks - result.claimed_not_once}/{result.tasks}"
+        self.stdout.write(
+            f"   {count:>7}  {wall:>7.2f}  {tasks / wall:>8.1f}  "
+            f"{workers_cpu * 1000 / tasks:>18.1f}  {server_cpu * 1000 / tasks:>22.1f}  "
+            f"{once:>12}  {result.seq_gaps}   ({result.workers_used} workers took tasks)"
+        )
+        if result.completed != result.tasks or result.claimed_not_once or result.seq_gaps:
+            raise CommandError(f"throughput run with {count} workers went wrong: {result}")
+        return tasks / wall
 
     def _wait(self, done: Any, timeout: float, status: Any = None) -> None:
         deadline = time.monotonic() + timeout
