@@ -282,10 +282,17 @@ class Throughput:
     full: Phase
     completed: int
     events: int
+    # (paced, full) measured one after the other, the first pair being ``paced``/``full``.
+    rounds: list[tuple[Phase, Phase]] = field(default_factory=list)
 
     @property
     def model_turns(self) -> int:
         return self.tasks * self.turns
+
+    def ratios(self) -> list[float]:
+        """The full system's wall time against the paced floor's, round by round."""
+        pairs = self.rounds or [(self.paced, self.full)]
+        return [full.wall / paced.wall for paced, full in pairs if paced.wall]
 
     def cpu_ms_per_turn(self, phase: Phase) -> float:
         return phase.cpu / self.model_turns * 1000
@@ -314,9 +321,13 @@ async def _worker_load(ids: list[int], turns: int, delay: float, stagger: float)
     await worker.join()
 
 
-async def measure_throughput(*, tasks: int, turns: int, delay: float) -> Throughput:
+async def measure_throughput(
+    *, tasks: int, turns: int, delay: float, rounds: int = 1
+) -> Throughput:
     """``tasks`` concurrent tasks started at once (the worst case: they move in step) in one
-    worker, and the same load run by bare ``Runner.run`` and bare ``Runner.run_streamed``."""
+    worker, and the same load run by bare ``Runner.run`` and bare ``Runner.run_streamed``;
+    the paced floor and the full system then ``rounds - 1`` more times, in turns (so drift on
+    the machine weighs on both alike)."""
     ids = await sync_to_async(create_tasks)(tasks)
     context = SupportContext(task_id=ids[0], ticket_id=None, customer_id=None, user_id=None)
 
@@ -339,8 +350,16 @@ async def measure_throughput(*, tasks: int, turns: int, delay: float) -> Through
     with tracing(True):
         full_phase = await _timed(lambda: _worker_load(ids, turns, delay, 0.0))
     completed, events = await sync_to_async(_completed)(ids)
+    pairs = [(paced_phase, full_phase)]
+    for _ in range(rounds - 1):
+        again = await sync_to_async(create_tasks)(tasks)
+        with tracing(False):
+            paced_again = await _timed(paced)
+        with tracing(True):
+            full_again = await _timed(functools.partial(_worker_load, again, turns, delay, 0.0))
+        pairs.append((paced_again, full_again))
     return Throughput(
-        tasks, turns, bare_phase, streamed_phase, paced_phase, full_phase, completed, events
+        tasks, turns, bare_phase, streamed_phase, paced_phase, full_phase, completed, events, pairs
     )
 
 
