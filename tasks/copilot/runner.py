@@ -110,7 +110,9 @@ class Copilot:
         """A person is sending ``conversation_id`` a message (the socket, before storing it):
         the background work waits from now, not from the claim, until the answer's first
         token (or ``HOLD_SECONDS``). Returns the release, for a message that was refused."""
-        if self.gate is None:
+        if self.gate is None or self._expected.get(conversation_id):
+            # One early hold per conversation: later messages queue behind its answer anyway
+            # (and a flood of frames cannot keep the runs waiting longer).
             return _nothing
         release = self.gate.hold()
         self._expected.setdefault(conversation_id, []).append(release)

@@ -9,6 +9,8 @@ from tasks.models.work import Task
 
 # The tools whose calls wait for a person: what approvals, outcomes and summaries tell apart.
 REFUND_TOOL = "issue_refund"
+# The longest reply to a customer, as the agent drafts it or a person edits it.
+MAX_REPLY = 20_000
 REPLY_TOOL = "reply_to_customer"
 
 

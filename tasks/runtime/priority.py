@@ -90,8 +90,6 @@ class _Pausable:
 
 collections.abc.Coroutine.register(_Pausable)
 
-TaskFactory = Callable[..., "asyncio.Future[Any]"]
-
 
 class BackgroundPause:
     """``clock`` is ``time.monotonic`` unless a test gives its own."""

@@ -71,21 +71,6 @@ ModelFactory = Callable[[], tuple[Model, str]]
 AgentFactory = Callable[[Model], Agent[SupportContext]]
 
 
-def load_task_model() -> tuple[Model, str]:
-    """The configured model and its display name."""
-    return get_task_model()
-
-
-def load_guardrail_model() -> Model | None:
-    """The model of the model-backed guardrails, or None (the rules alone)."""
-    return get_guardrail_model()
-
-
-def load_task_model_settings() -> ModelSettings:
-    """Model settings of task runs (reasoning summaries, usage in streams) from the provider."""
-    return task_model_settings()
-
-
 def _set_model_name(task_id: int, name: str) -> None:
     Task.objects.filter(pk=task_id).update(model=name)
 
@@ -103,15 +88,15 @@ class TaskWorker:
     ) -> None:
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.concurrency = concurrency or settings.WORKER_CONCURRENCY
-        self.model_factory = model_factory or load_task_model
+        self.model_factory = model_factory or get_task_model
         # An injected model (tests, the benchmark) runs with default settings.
         self.model_settings_factory: Callable[[], ModelSettings] = (
-            ModelSettings if model_factory is not None else load_task_model_settings
+            ModelSettings if model_factory is not None else task_model_settings
         )
         self.agent_factory = agent_factory
         # An injected task model runs with the rules alone unless a guardrail model is given.
         self.guard_model_factory: Callable[[], Model | None] = guard_model_factory or (
-            (lambda: None) if model_factory is not None else load_guardrail_model
+            (lambda: None) if model_factory is not None else get_guardrail_model
         )
         self._config: RunConfig | None = None
         # settings.WORKER_SWEEP_SECONDS (10 s by default; the integration tests use less).
@@ -181,9 +166,7 @@ class TaskWorker:
             except (KeyError, TypeError, ValueError):
                 logger.warning("Ignoring a malformed copilot message: %r", message)
                 return
-            copilot = get_copilot()
-            copilot.gate = self.turns  # a person waiting goes before this worker's next turns
-            copilot.wake(conversation_id, interrupt=bool(message.get("interrupt")))
+            get_copilot().wake(conversation_id, interrupt=bool(message.get("interrupt")))
             return
         if message.get("type") != WAKE_MESSAGE_TYPE:
             return

@@ -23,7 +23,7 @@ from tasks.event_factories import (
 )
 from tasks.events import events_publish_on_commit, events_store
 from tasks.models import ApprovalRequest, AutonomyPolicy, Task
-from tasks.models.approvals import REFUND_TOOL, REPLY_TOOL
+from tasks.models.approvals import MAX_REPLY, REFUND_TOOL, REPLY_TOOL
 from tasks.services.approval_actions import Action
 from tasks.services.task_start import task_wake_on_commit
 from tools_app.errors import ApplicationError
@@ -37,10 +37,9 @@ APPROVAL_ALREADY_DECIDED = "This request was already decided by {by} at {at} ({s
 APPROVAL_NOTE_TOO_LONG = "A note is limited to 2,000 characters."
 # Reply drafts can be edited before they are approved; nothing else can.
 EDITABLE_TOOL = REPLY_TOOL
-MAX_EDITED_REPLY = 20_000
 APPROVAL_NOT_EDITABLE = "Only a reply draft can be edited; approve or reject this request as asked."
 APPROVAL_EDIT_EMPTY = "The edited reply is empty: write the reply or reject the draft."
-APPROVAL_EDIT_TOO_LONG = "A reply is limited to 20,000 characters."
+APPROVAL_EDIT_TOO_LONG = f"A reply is limited to {MAX_REPLY:,} characters."
 APPROVAL_EXPIRED = (
     "This request expired at {at} without a decision; it can no longer be approved. The agent"
     " was told, and the task goes on without it."
@@ -184,7 +183,7 @@ def _edited(approval: ApprovalRequest, body: str | None) -> dict[str, str] | Non
         return None
     if not body.strip():
         raise ApplicationError(APPROVAL_EDIT_EMPTY, {"field": "body"})
-    if len(body) > MAX_EDITED_REPLY:
+    if len(body) > MAX_REPLY:
         raise ApplicationError(APPROVAL_EDIT_TOO_LONG, {"field": "body"})
     return {"body": body}
 

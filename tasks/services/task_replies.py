@@ -9,7 +9,7 @@ the exact draft the agent wrote, once; rejected, the agent hears the note."""
 from __future__ import annotations
 
 from tasks.models import ApprovalRequest, ReplyReview, Ticket, TicketMessage
-from tasks.models.approvals import REPLY_TOOL
+from tasks.models.approvals import MAX_REPLY, REPLY_TOOL
 from tasks.services.approval_actions import Action, PreparedAction
 from tasks.services.approvals import approval_approved_for
 from tasks.services.task_ticket_actions import task_reply_to_customer
@@ -20,7 +20,6 @@ REPLY_TOO_LONG = "A reply is limited to {limit:,} characters."
 REPLY_NOT_APPROVED = (
     "This reply waits for a person's review and was not approved; nothing was sent."
 )
-MAX_REPLY = 20_000
 SUMMARY_CHARS = 160
 
 

@@ -22,11 +22,11 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connections
 from django.test.utils import override_settings
 
+from tasks.agents.providers.provider import get_task_model
 from tasks.evals.judge import judge_available
 from tasks.evals.runner import SuiteResult, TrialResult, run_suite
 from tasks.evals.scenarios import ScenarioError, scenarios_load
 from tasks.evals.store import eval_run_store
-from tasks.runtime.worker import load_task_model
 
 EVALS_DIR = Path(settings.BASE_DIR) / "evals"
 
@@ -140,7 +140,7 @@ class Command(BaseCommand):
                 run_suite(
                     scenarios,
                     k=k,
-                    model_factory=load_task_model,
+                    model_factory=get_task_model,
                     on_trial=self._trial,
                     judge=self.judge,
                 )

@@ -414,6 +414,8 @@ async def test_a_person_sending_a_message_pauses_the_worker_until_the_first_toke
     # when the socket receives a message: the hold starts before the message is stored
     release = copilot.expect(conversation.pk)
     assert pause.active
+    copilot.expect(conversation.pk)()  # one early hold per conversation: a second frame adds none
+    assert copilot.gate.held == 1 and pause.active
     await post(conversation, "hello")
     listener = Noted()
     conversation_listener_add(listener)

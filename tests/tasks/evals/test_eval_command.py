@@ -93,7 +93,7 @@ def test_the_judge_scores_each_reply_and_never_decides_a_pass(judge_stub, monkey
     from tests.openai_stub import RESPONSES, message_reply
 
     # the agents stay on the offline model; only the judge talks to the (stub) API
-    monkeypatch.setattr(eval_command, "load_task_model", lambda: (offline_model(), "offline"))
+    monkeypatch.setattr(eval_command, "get_task_model", lambda: (offline_model(), "offline"))
     judge_stub.script(
         RESPONSES,
         message_reply('{"score": 4, "reason": "Correct and clear."}'),

@@ -118,7 +118,7 @@ async def test_cancelling_a_parked_task_cancels_only_that_task():
 
 
 @pytest.mark.asyncio
-async def test_a_results_and_errors_pass_through_unchanged():
+async def test_a_background_tasks_error_passes_through_unchanged():
     pause = BackgroundPause()
     loop = asyncio.get_running_loop()
     pause.install(loop)
